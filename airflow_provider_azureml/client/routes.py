@@ -1,0 +1,88 @@
+"""Every Azure ML route this project calls or emulates, in one table.
+
+Templates use ``{name}`` placeholders, which FastAPI reads as path parameters, so the emulator mounts
+the very same strings the client formats. ``service`` names the discovery key whose host serves it.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+from urllib.parse import quote
+
+SCOPE = (
+    "/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
+    "/providers/Microsoft.MachineLearningServices/workspaces/{workspace_name}"
+)
+AEVA = "/pipelines/v1.0" + SCOPE
+HISTORY = "/history/v1.0" + SCOPE
+ARTIFACT = "/artifact/v2.0" + SCOPE
+CONTENT_V1 = "/content/v1.0" + SCOPE
+CONTENT_V2 = "/content/v2.0" + SCOPE
+ARM_API_VERSION = "2020-06-01"
+
+
+class Route(NamedTuple):
+    service: str  # "arm", "discovery", "api" (pipelines) or "history" (run history, artifacts, content)
+    method: str
+    template: str
+
+    def path(self, **params: object) -> str:
+        """Format the template, percent-encoding each value (``{name:path}`` values keep their slashes)."""
+        template, values = self.template, {}
+        for key, value in params.items():
+            is_path = "{" + key + ":path}" in template
+            template = template.replace("{" + key + ":path}", "{" + key + "}")
+            values[key] = quote(str(value), safe="/" if is_path else "")
+        return template.format(**values)
+
+
+ARM_WORKSPACE = Route("arm", "GET", SCOPE)
+
+# Pipelines (AEVA, PascalCase JSON, HTTP 200 only).
+DATA_TYPES = Route("api", "GET", AEVA + "/DataTypes")
+CREATE_DATA_TYPE = Route("api", "POST", AEVA + "/DataTypes")
+LIST_PIPELINES = Route("api", "GET", AEVA + "/Pipelines")
+GET_PIPELINE = Route("api", "GET", AEVA + "/Pipelines/{pipeline_id}")
+SET_PIPELINE_STATUS = Route("api", "PUT", AEVA + "/Pipelines/{pipeline_id}/status")
+CREATE_PIPELINE = Route("api", "POST", AEVA + "/Pipelines/Create")
+GET_GRAPH = Route("api", "GET", AEVA + "/Graphs/{graph_id}")
+GET_GRAPH_INTERFACE = Route("api", "GET", AEVA + "/Graphs/{graph_id}/Interface")
+SUBMIT_PIPELINE = Route("api", "POST", AEVA + "/PipelineRuns/PipelineSubmit/{pipeline_id}")
+SUBMIT_ENDPOINT = Route("api", "POST", AEVA + "/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}")
+SUBMIT_ENDPOINT_VERSION = Route(
+    "api", "POST", AEVA + "/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}/{pipeline_version}"
+)
+GET_PIPELINE_RUN = Route("api", "GET", AEVA + "/PipelineRuns/{run_id}")
+CANCEL_PIPELINE_RUN = Route("api", "DELETE", AEVA + "/PipelineRuns/{run_id}/Execution")
+PIPELINE_RUNS_OF_PIPELINE = Route("api", "GET", AEVA + "/PipelineRuns/Pipeline/{pipeline_id}")
+NODE_STATUS = Route("api", "POST", AEVA + "/PipelineRuns/{run_id}/Graph/Node/StatusCode")
+ALL_NODES_STATUS = Route("api", "POST", AEVA + "/PipelineRuns/{run_id}/Graph/AllNodes/Status")
+LIST_ENDPOINTS = Route("api", "GET", AEVA + "/PipelineEndpoints")
+GET_ENDPOINT = Route("api", "GET", AEVA + "/PipelineEndpoints/Id/{endpoint_id}")
+GET_ENDPOINT_BY_NAME = Route("api", "GET", AEVA + "/PipelineEndpoints/Name")
+CREATE_ENDPOINT = Route("api", "POST", AEVA + "/PipelineEndpoints/Create")
+UPDATE_ENDPOINT = Route("api", "PUT", AEVA + "/PipelineEndpoints/{endpoint_id}")
+ENDPOINT_PIPELINES = Route("api", "GET", AEVA + "/PipelineEndpoints/{endpoint_id}/pipelines")
+MODULE_BY_HASH = Route("api", "GET", AEVA + "/Modules/Hash/{identifier_hash}")
+CREATE_MODULE = Route("api", "POST", AEVA + "/Modules")
+GET_MODULE = Route("api", "GET", AEVA + "/Modules/{module_id}")
+DATA_SOURCE_BY_HASH = Route("api", "GET", AEVA + "/DataSources/Hash/{identifier_hash}")
+CREATE_DATA_SOURCE = Route("api", "POST", AEVA + "/DataSources")
+GET_DATA_SOURCE = Route("api", "GET", AEVA + "/DataSources/{data_source_id}")
+
+# Run history (camelCase JSON).
+GET_RUN = Route("history", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}")
+GET_RUN_DETAILS = Route("history", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}/details")
+GET_RUN_CHILDREN = Route("history", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}/children")
+QUERY_RUNS = Route("history", "POST", HISTORY + "/experiments/{experiment_name}/runs:query")
+
+# Artifacts and snapshot content.
+LIST_ARTIFACTS = Route(
+    "history", "GET", ARTIFACT + "/artifacts/prefix/contentinfo/{origin}/{container}/{prefix:path}"
+)
+GET_ARTIFACT_CONTENT = Route(
+    "history", "GET", ARTIFACT + "/artifacts/content/{origin}/{container}/{artifact_path:path}"
+)
+SNAPSHOT_LATEST_METADATA = Route("history", "GET", CONTENT_V1 + "/snapshots/latest/metadata")
+SNAPSHOT_GET_BLOB = Route("history", "POST", CONTENT_V2 + "/snapshots/getblob")
+CREATE_SNAPSHOT = Route("history", "POST", CONTENT_V2 + "/snapshots/{snapshot_id}")
