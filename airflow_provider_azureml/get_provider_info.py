@@ -16,6 +16,7 @@ AUTH_METHODS = (
     "workload_identity",
     "azure_cli",
     "default",
+    "emulator",
 )
 CLOUDS = ("public", "china", "usgov")
 
@@ -54,7 +55,7 @@ def get_provider_info() -> dict[str, Any]:
                     "workspace_name": _field("Workspace name", "Azure ML workspace name."),
                     "auth_method": _field(
                         "Authentication method",
-                        "How to obtain the Azure AD token.",
+                        "How to get the Azure AD token ('emulator': fixed token, endpoint override only).",
                         enum=list(AUTH_METHODS),
                         default="default",
                     ),

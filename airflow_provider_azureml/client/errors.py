@@ -4,6 +4,7 @@
      ├── AzureMLConfigError           bad connection or argument; raised before any request
      ├── AzureMLHostNotAllowedError   a URL whose host may not receive the bearer token
      ├── AzureMLConnectionError       transport failed (DNS, refused, reset, timeout) after retries
+     │    └── AzureMLAmbiguousSubmitError  a non-idempotent request was sent but got no answer: not resent
      └── AzureMLServiceError          the service answered with an error status
           ├── AzureMLNotFoundError    404
           ├── AzureMLAuthError        401 / 403
@@ -76,7 +77,22 @@ class AzureMLHostNotAllowedError(AzureMLConfigError):
 
 
 class AzureMLConnectionError(AzureMLError):
-    """The request never got an HTTP answer."""
+    """The request never got an HTTP answer.
+
+    ``request_sent`` is False only when the failure certainly happened before the request left (DNS,
+    connection refused, connect timeout); otherwise the service may have received and acted on it.
+    """
+
+    def __init__(self, message: str, *, request_sent: bool = True, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.request_sent = request_sent
+
+
+class AzureMLAmbiguousSubmitError(AzureMLConnectionError):
+    """A submit was sent but no answer came back, so a run may or may not exist.
+
+    Not retried blindly: the caller looks the run up by its idempotency tag (``runs:query``) first.
+    """
 
 
 class AzureMLServiceError(AzureMLError):

@@ -37,6 +37,7 @@ class Route(NamedTuple):
 
 
 ARM_WORKSPACE = Route("arm", "GET", SCOPE)
+DISCOVERY = Route("discovery", "GET", "/discovery")
 
 # Pipelines (AEVA, PascalCase JSON, HTTP 200 only).
 DATA_TYPES = Route("api", "GET", AEVA + "/DataTypes")
@@ -83,6 +84,7 @@ LIST_ARTIFACTS = Route(
 GET_ARTIFACT_CONTENT = Route(
     "history", "GET", ARTIFACT + "/artifacts/content/{origin}/{container}/{artifact_path:path}"
 )
+LIST_ARTIFACT_CONTAINER = Route("history", "GET", ARTIFACT + "/artifacts/{origin}/{container}")
 SNAPSHOT_LATEST_METADATA = Route("history", "GET", CONTENT_V1 + "/snapshots/latest/metadata")
 SNAPSHOT_GET_BLOB = Route("history", "POST", CONTENT_V2 + "/snapshots/getblob")
 CREATE_SNAPSHOT = Route("history", "POST", CONTENT_V2 + "/snapshots/{snapshot_id}")

@@ -1,0 +1,132 @@
+"""Azure AD credentials built from the connection, and the token cache in front of them.
+
+azure-identity is imported inside :func:`build_credential` only: DAG files importing the hook must not pay
+for it. :class:`TokenProvider` makes one token acquisition per token lifetime (some credentials, like the
+Azure CLI one, spawn a process per call), is shared by the sync and async clients, and hands every
+secret and token to Airflow's secrets masker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+if TYPE_CHECKING:
+    from airflow_provider_azureml.client.config import AzureMLConnectionConfig
+
+#: Refresh a cached token when fewer seconds than this remain.
+REFRESH_MARGIN_SECONDS = 300
+EMULATOR_TOKEN = "emulator-token"
+
+
+class AccessToken(NamedTuple):
+    """Same shape as ``azure.core.credentials.AccessToken``, without importing azure.core."""
+
+    token: str
+    expires_on: int
+
+
+class EmulatorCredential:
+    """A fixed, non-secret token for the local emulator (allowed only with an endpoint override)."""
+
+    def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        return AccessToken(EMULATOR_TOKEN, int(time.time()) + 3600)
+
+    def close(self) -> None:
+        """Nothing to release; present because azure-identity credentials have it."""
+
+
+def register_secret(value: str | None) -> None:
+    """Tell Airflow's secrets masker about ``value`` so no log line can show it."""
+    if value:
+        from airflow.sdk.log import mask_secret
+
+        mask_secret(value)
+
+
+def build_credential(config: AzureMLConnectionConfig) -> Any:
+    """The azure-identity credential for ``config.auth_method`` (a ``TokenCredential``)."""
+    method = config.auth_method
+    if method == "emulator":
+        return EmulatorCredential()
+    from azure import identity
+
+    secret = config.client_secret.get_secret_value() if config.client_secret else None
+    password = config.certificate_password.get_secret_value() if config.certificate_password else None
+    register_secret(secret)
+    register_secret(password)
+    authority = config.cloud_info.authority_host
+    # The config guarantees tenant and client ids for both service principal methods.
+    tenant_id, client_id = config.tenant_id or "", config.client_id or ""
+    if method == "service_principal_secret":
+        return identity.ClientSecretCredential(tenant_id, client_id, secret or "", authority=authority)
+    if method == "service_principal_certificate":
+        return identity.CertificateCredential(
+            tenant_id, client_id, config.certificate_path, password=password, authority=authority
+        )
+    if method == "managed_identity":
+        return identity.ManagedIdentityCredential(client_id=config.client_id)
+    if method == "workload_identity":
+        return identity.WorkloadIdentityCredential(
+            tenant_id=config.tenant_id, client_id=config.client_id, authority=authority
+        )
+    if method == "azure_cli":
+        return identity.AzureCliCredential(tenant_id=config.tenant_id or "")
+    return identity.DefaultAzureCredential(
+        authority=authority,
+        managed_identity_client_id=config.client_id,
+        workload_identity_client_id=config.client_id,
+        workload_identity_tenant_id=config.tenant_id,
+    )
+
+
+class TokenProvider:
+    """Thread-safe per-scope token cache over a ``TokenCredential``; refreshes shortly before expiry."""
+
+    def __init__(
+        self,
+        credential: Any,
+        *,
+        on_token: Callable[[str], None] = register_secret,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.credential = credential
+        self._on_token = on_token
+        self._clock = clock
+        self._tokens: dict[str, AccessToken] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({type(self.credential).__name__})"
+
+    def _cached(self, scope: str) -> str | None:
+        token = self._tokens.get(scope)
+        if token and token.expires_on - self._clock() > REFRESH_MARGIN_SECONDS:
+            return token.token
+        return None
+
+    def get_token(self, scope: str) -> str:
+        """The bearer token for ``scope``, acquired at most once per lifetime across threads."""
+        with self._lock:
+            cached = self._cached(scope)
+            if cached:
+                return cached
+            acquired = self.credential.get_token(scope)
+            self._on_token(acquired.token)
+            self._tokens[scope] = AccessToken(acquired.token, int(acquired.expires_on))
+            return acquired.token
+
+    async def aget_token(self, scope: str) -> str:
+        """Same cache; an acquisition (possibly a blocking HTTP call or subprocess) runs in a thread."""
+        cached = self._cached(scope)
+        if cached:
+            return cached
+        return await asyncio.to_thread(self.get_token, scope)
+
+    def close(self) -> None:
+        close = getattr(self.credential, "close", None)
+        if close:
+            close()

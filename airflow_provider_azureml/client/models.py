@@ -1,0 +1,246 @@
+"""Typed views of the JSON the client reads and the one body it writes.
+
+Aliases match the wire casing (PascalCase for pipelines, camelCase for run history); parsing is lenient:
+unknown fields are ignored and optional ones default to None, so a service adding fields breaks nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+
+from airflow_provider_azureml.client.errors import AzureMLConfigError
+from airflow_provider_azureml.client.statuses import RunStatus
+
+#: Azure ML experiment names: 1-255 letters, digits, ``_`` or ``-``, starting with a letter or digit.
+EXPERIMENT_NAME = re.compile(r"^[a-zA-Z0-9][\w-]{0,254}$", re.ASCII)
+_PARAMETER_TYPES = {"0": "int", "1": "float", "2": "bool", "3": "string", "4": "unknown"}
+_ENTITY_STATUS = {"0": "Active", "1": "Deprecated", "2": "Disabled"}
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+
+
+def _str_map(value: Any) -> dict[str, str]:
+    return {str(k): "" if v is None else str(v) for k, v in (value or {}).items()}
+
+
+def _run_status(value: Any) -> str:
+    return RunStatus.normalize(value)
+
+
+def _list(value: Any) -> Any:
+    return value or []
+
+
+def _entity_status(value: Any) -> Any:
+    """``EntityStatus`` may come as a legacy integer code."""
+    return _ENTITY_STATUS.get(str(value), value) if value is not None else None
+
+
+class PublishedPipeline(_Wire):
+    """``PipelineEntity`` (``GET Pipelines/{id}``)."""
+
+    id: str = Field(alias="Id")
+    name: str | None = Field(None, alias="Name")
+    description: str | None = Field(None, alias="Description")
+    version: str | None = Field(None, alias="Version")
+    graph_id: str | None = Field(None, alias="GraphId")
+    url: str | None = Field(None, alias="Url")
+    status: str | None = Field(None, alias="EntityStatus")
+    parameter_assignments: dict[str, str] = Field(default_factory=dict, alias="ParameterAssignments")
+    total_run_steps: int | None = Field(None, alias="TotalRunSteps")
+    continue_on_step_failure: bool | None = Field(None, alias="ContinueRunOnStepFailure")
+
+    _map = field_validator("parameter_assignments", mode="before")(_str_map)
+    _status = field_validator("status", mode="before")(_entity_status)
+
+
+class PipelineParameterSpec(_Wire):
+    """One declared pipeline parameter; ``type`` is int, float, bool, string or unknown."""
+
+    name: str = Field(alias="Name")
+    default_value: str | None = Field(None, alias="DefaultValue")
+    type: str = Field("unknown", alias="Type")
+    is_optional: bool | None = Field(None, alias="IsOptional")
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _type_name(cls, value: Any) -> str:
+        text = str(value) if value is not None else "4"
+        return _PARAMETER_TYPES.get(text, text if text in _PARAMETER_TYPES.values() else "unknown")
+
+    @field_validator("default_value", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> str | None:
+        return None if value is None else str(value)
+
+
+class GraphInterface(_Wire):
+    """``EntityInterface`` (``GET Graphs/{id}/Interface``)."""
+
+    parameters: list[PipelineParameterSpec] = Field(default_factory=list, alias="Parameters")
+
+    _list = field_validator("parameters", mode="before")(_list)
+
+
+class PipelineVersion(_Wire):
+    version: str = Field(alias="Version")
+    pipeline_id: str = Field(alias="PipelineId")
+
+
+class PipelineEndpoint(_Wire):
+    """``PipelineEndpointEntity`` (``GET PipelineEndpoints/Id/{id}`` or ``/Name?Name=``)."""
+
+    id: str = Field(alias="Id")
+    name: str | None = Field(None, alias="Name")
+    description: str | None = Field(None, alias="Description")
+    default_version: str | None = Field(None, alias="DefaultVersion")
+    versions: list[PipelineVersion] = Field(default_factory=list, alias="PipelineVersionList")
+    url: str | None = Field(None, alias="Url")
+    status: str | None = Field(None, alias="EntityStatus")
+
+    _list = field_validator("versions", mode="before")(_list)
+    _status = field_validator("status", mode="before")(_entity_status)
+
+    def pipeline_id_for(self, version: str | None = None) -> str:
+        """The published pipeline behind ``version`` (default: the endpoint's default version)."""
+        wanted = str(version) if version is not None else self.default_version
+        for entry in self.versions:
+            if entry.version == wanted:
+                return entry.pipeline_id
+        available = ", ".join(v.version for v in self.versions) or "none"
+        raise AzureMLConfigError(
+            f"pipeline endpoint {self.name or self.id!r} has no version {wanted!r}; versions: {available}"
+        )
+
+
+class PipelineRun(_Wire):
+    """``PipelineRunEntity``: the AEVA view of a pipeline run (status spelled ``Finished`` on success)."""
+
+    id: str = Field(alias="Id")
+    experiment_name: str | None = Field(None, alias="RunHistoryExperimentName")
+    pipeline_id: str | None = Field(None, alias="PipelineId")
+    status: str = Field(RunStatus.UNKNOWN, validation_alias=AliasPath("Status", "StatusCode"))
+    status_detail: str | None = Field(None, validation_alias=AliasPath("Status", "StatusDetail"))
+    creation_time: datetime | None = Field(None, validation_alias=AliasPath("Status", "CreationTime"))
+    end_time: datetime | None = Field(None, validation_alias=AliasPath("Status", "EndTime"))
+    parameter_assignments: dict[str, str] = Field(default_factory=dict, alias="ParameterAssignments")
+    tags: dict[str, str] = Field(default_factory=dict, alias="tags")
+    description: str | None = Field(None, alias="Description")
+
+    _status = field_validator("status", mode="before")(_run_status)
+    _maps = field_validator("parameter_assignments", "tags", mode="before")(_str_map)
+
+
+class RunError(_Wire):
+    """The ``error`` object of run history's ``ErrorResponse``."""
+
+    code: str | None = None
+    message: str | None = None
+    target: str | None = None
+    details: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class Run(_Wire):
+    """``RunDto`` / ``RunDetailsDto`` from run history: a pipeline's root run or one of its step runs."""
+
+    run_id: str = Field(alias="runId")
+    parent_run_id: str | None = Field(None, alias="parentRunId")
+    root_run_id: str | None = Field(None, alias="rootRunId")
+    experiment_id: str | None = Field(None, alias="experimentId")
+    status: str = Field(RunStatus.UNKNOWN, alias="status")
+    run_type: str | None = Field(None, alias="runType")
+    name: str | None = Field(None, alias="name")
+    display_name: str | None = Field(None, alias="displayName")
+    tags: dict[str, str] = Field(default_factory=dict, alias="tags")
+    properties: dict[str, str] = Field(default_factory=dict, alias="properties")
+    data_container_id: str | None = Field(None, alias="dataContainerId")
+    created_utc: datetime | None = Field(None, alias="createdUtc")
+    start_time_utc: datetime | None = Field(None, alias="startTimeUtc")
+    end_time_utc: datetime | None = Field(None, alias="endTimeUtc")
+    error: RunError | None = Field(None, validation_alias=AliasPath("error", "error"))
+
+    _status = field_validator("status", mode="before")(_run_status)
+    _maps = field_validator("tags", "properties", mode="before")(_str_map)
+
+    @property
+    def node_id(self) -> str | None:
+        """The graph node this step run executes (``azureml.nodeid`` tag); None for a root run."""
+        return self.tags.get("azureml.nodeid")
+
+
+def _assignment(name: str, value: Any) -> str:
+    """``str()`` a scalar the way the SDK does (``True`` -> ``"True"``); refuse anything else."""
+    if not isinstance(value, (str, int, float, bool)):
+        raise AzureMLConfigError(
+            f"pipeline parameter {name!r} is a {type(value).__name__}; allowed: str, int, float or bool"
+        )
+    return str(value)
+
+
+class DataPath(_Wire):
+    datastore_name: str = Field(alias="DataStoreName")
+    relative_path: str = Field(alias="RelativePath")
+
+
+class SubmissionRequest(_Wire):
+    """``PipelineSubmissionInfo``: the body of every submit route. Build it with :meth:`build`."""
+
+    experiment_name: str = Field(alias="ExperimentName")
+    description: str | None = Field(None, alias="Description")
+    parameter_assignments: dict[str, str] = Field(default_factory=dict, alias="ParameterAssignments")
+    data_path_assignments: dict[str, DataPath] = Field(default_factory=dict, alias="DataPathAssignments")
+    continue_on_step_failure: bool | None = Field(None, alias="ContinueRunOnStepFailure")
+    tags: dict[str, str] = Field(default_factory=dict, alias="tags")
+    properties: dict[str, str] = Field(default_factory=dict, alias="Properties")
+
+    @classmethod
+    def build(
+        cls,
+        experiment_name: str,
+        *,
+        parameter_assignments: dict[str, Any] | None = None,
+        data_path_assignments: dict[str, Any] | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        continue_on_step_failure: bool | None = None,
+        properties: dict[str, str] | None = None,
+    ) -> SubmissionRequest:
+        """Check the experiment name and parameter values, raising ``AzureMLConfigError`` naming them."""
+        if not isinstance(experiment_name, str) or not EXPERIMENT_NAME.fullmatch(experiment_name):
+            raise AzureMLConfigError(
+                f"experiment_name {experiment_name!r} is invalid: 1-255 letters, digits, '_' or '-', "
+                "starting with a letter or digit"
+            )
+        return cls.model_validate(
+            {
+                "experiment_name": experiment_name,
+                "description": description or experiment_name,
+                "parameter_assignments": {
+                    k: _assignment(k, v) for k, v in (parameter_assignments or {}).items()
+                },
+                "data_path_assignments": _data_paths(data_path_assignments or {}),
+                "continue_on_step_failure": continue_on_step_failure,
+                "tags": _str_map(tags),
+                "properties": _str_map(properties),
+            }
+        )
+
+    def to_wire(self) -> dict[str, Any]:
+        """The JSON body; ``ContinueRunOnStepFailure`` is left out when unset (the pipeline's default)."""
+        return self.model_dump(by_alias=True, exclude_none=True)
+
+
+def _data_paths(assignments: dict[str, Any]) -> dict[str, DataPath]:
+    """Accept ``DataPath`` models, wire dicts or ``{datastore_name, relative_path}`` dicts."""
+    try:
+        return {name: DataPath.model_validate(value) for name, value in assignments.items()}
+    except ValueError:
+        raise AzureMLConfigError(
+            "data_path_assignments values must be {'DataStoreName': ..., 'RelativePath': ...}"
+        ) from None

@@ -1,0 +1,339 @@
+"""Every client operation, written once and free of I/O, for both the sync and the async client.
+
+An operation is a generator: it yields :class:`Call` objects and receives each decoded answer (or has the
+call's exception thrown into it), then returns a typed result. The requests-based and httpx-based clients
+only differ in how they carry out a ``Call``, so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, TypeVar
+
+from airflow_provider_azureml.client import routes
+from airflow_provider_azureml.client.errors import (
+    AzureMLConfigError,
+    AzureMLNotFoundError,
+    AzureMLServiceError,
+)
+from airflow_provider_azureml.client.models import (
+    GraphInterface,
+    PipelineEndpoint,
+    PipelineParameterSpec,
+    PipelineRun,
+    PublishedPipeline,
+    Run,
+    SubmissionRequest,
+)
+from airflow_provider_azureml.client.statuses import RunStatus
+
+T = TypeVar("T")
+Operation = Generator["Call", Any, T]
+
+ARTIFACT_ORIGIN = "ExperimentRun"
+#: Where step logs live, newest runtime layout last; the first prefix holding ``.txt`` files wins.
+LOG_PREFIXES = ("azureml-logs/", "user_logs/", "logs/")
+PREFERRED_LOGS = ("70_driver_log.txt", "std_log.txt")
+CHILDREN_PAGE_SIZE = 500
+QUERY_PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request, before hosts, token and transport are known.
+
+    ``service`` is the discovery key whose host serves ``path`` ("arm", "api", "history"), or "url" when
+    ``path`` is already an absolute URL. ``idempotent`` decides what may be retried (see ``retry``);
+    by default only POST is not. ``text`` asks for the body as text rather than JSON.
+    """
+
+    method: str
+    service: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    idempotent: bool | None = None
+    text: bool = False
+
+    @property
+    def is_idempotent(self) -> bool:
+        return self.method != "POST" if self.idempotent is None else self.idempotent
+
+
+@dataclass(frozen=True)
+class ServiceHosts:
+    """The discovery answer for one workspace."""
+
+    api: str
+    history: str
+    studio: str | None
+    workspace_id: str | None
+    discovery_url: str
+
+    def base(self, service: str) -> str:
+        return self.api if service == "api" else self.history
+
+
+_hosts_cache: dict[tuple[str, str], ServiceHosts] = {}
+_hosts_lock = threading.Lock()
+
+
+def cached_hosts(key: tuple[str, str]) -> ServiceHosts | None:
+    """Process-wide discovery cache, keyed by (ARM base URL, workspace scope): hosts never change."""
+    with _hosts_lock:
+        return _hosts_cache.get(key)
+
+
+def store_hosts(key: tuple[str, str], hosts: ServiceHosts) -> None:
+    with _hosts_lock:
+        _hosts_cache[key] = hosts
+
+
+def clear_hosts_cache() -> None:
+    with _hosts_lock:
+        _hosts_cache.clear()
+
+
+def odata_literal(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def runs_filter(
+    tags: dict[str, str], *, status: str | None = None, created_after: datetime | None = None
+) -> str:
+    """The ``runs:query`` OData filter: tag equality, status and creation time, joined with ``and``."""
+    clauses = [f"(Tags/{key} eq {odata_literal(str(value))})" for key, value in tags.items()]
+    if status:
+        clauses.append(f"(Status eq {odata_literal(status)})")
+    if created_after:
+        moment = created_after if created_after.tzinfo else created_after.replace(tzinfo=timezone.utc)
+        clauses.append(f"(CreatedUtc ge {moment.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')})")
+    return " and ".join(clauses)
+
+
+def tail(text: str, lines: int) -> str:
+    return "\n".join(text.splitlines()[-lines:]) if lines > 0 else ""
+
+
+def _pick_log(paths: list[str]) -> str | None:
+    """``70_driver_log.txt`` (or ``std_log.txt``) if present, else the last ``.txt`` file by name."""
+    texts = sorted(p for p in paths if p.endswith(".txt"))
+    for preferred in PREFERRED_LOGS:
+        for path in texts:
+            if path.rsplit("/", 1)[-1] == preferred:
+                return path
+    return texts[-1] if texts else None
+
+
+class Operations:
+    """The operations for one workspace."""
+
+    def __init__(self, scope_params: dict[str, str]) -> None:
+        self.scope_params = scope_params
+
+    def call(
+        self,
+        route: routes.Route,
+        *,
+        params: dict[str, str] | None = None,
+        body: Any = None,
+        idempotent: bool | None = None,
+        text: bool = False,
+        **path_params: object,
+    ) -> Call:
+        path = route.path(**self.scope_params, **path_params)
+        return Call(route.method, route.service, path, params or {}, body, idempotent, text)
+
+    def _paged(self, make_call: Callable[[str | None], Call]) -> Operation[list[dict[str, Any]]]:
+        """Follow ``continuationToken`` until the service stops returning one."""
+        items: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            page = yield make_call(token)
+            items.extend((page or {}).get("value") or [])
+            next_token = (page or {}).get("continuationToken")
+            if not next_token or next_token == token:
+                return items
+            token = next_token
+
+    def discover(self) -> Operation[ServiceHosts]:
+        """ARM workspace -> ``properties.discoveryUrl`` -> ``{"api", "history", "studio"}``."""
+        workspace = yield self.call(routes.ARM_WORKSPACE, params={"api-version": routes.ARM_API_VERSION})
+        properties = (workspace or {}).get("properties") or {}
+        discovery_url = properties.get("discoveryUrl")
+        if not discovery_url:
+            raise AzureMLServiceError("the ARM workspace answer has no properties.discoveryUrl")
+        document = (yield Call("GET", "url", discovery_url)) or {}
+        missing = [key for key in ("api", "history") if not document.get(key)]
+        if missing:
+            raise AzureMLServiceError(f"the discovery document lacks {', '.join(missing)}")
+        return ServiceHosts(
+            api=document["api"].rstrip("/"),
+            history=document["history"].rstrip("/"),
+            studio=document.get("studio"),
+            workspace_id=properties.get("workspaceId"),
+            discovery_url=discovery_url,
+        )
+
+    def list_data_types(self) -> Operation[list[Any]]:
+        return (yield self.call(routes.DATA_TYPES)) or []
+
+    def get_published_pipeline(self, pipeline_id: str) -> Operation[PublishedPipeline]:
+        return PublishedPipeline.model_validate(
+            (yield self.call(routes.GET_PIPELINE, pipeline_id=pipeline_id))
+        )
+
+    def get_graph_interface(self, graph_id: str) -> Operation[GraphInterface]:
+        return GraphInterface.model_validate((yield self.call(routes.GET_GRAPH_INTERFACE, graph_id=graph_id)))
+
+    def get_pipeline_parameters(self, pipeline_id: str) -> Operation[list[PipelineParameterSpec]]:
+        """Declared types from the graph interface; else the names of ``ParameterAssignments``."""
+        pipeline = yield from self.get_published_pipeline(pipeline_id)
+        if pipeline.graph_id:
+            try:
+                interface = yield from self.get_graph_interface(pipeline.graph_id)
+            except AzureMLNotFoundError:
+                interface = GraphInterface()
+            if interface.parameters:
+                return interface.parameters
+        return [
+            PipelineParameterSpec.model_validate({"name": name, "default_value": value, "type": "unknown"})
+            for name, value in pipeline.parameter_assignments.items()
+        ]
+
+    def get_pipeline_endpoint(
+        self, *, endpoint_id: str | None = None, name: str | None = None
+    ) -> Operation[PipelineEndpoint]:
+        if bool(endpoint_id) == bool(name):
+            raise AzureMLConfigError("give exactly one of endpoint_id or name")
+        if endpoint_id:
+            call = self.call(routes.GET_ENDPOINT, endpoint_id=endpoint_id)
+        else:
+            call = self.call(routes.GET_ENDPOINT_BY_NAME, params={"Name": str(name)})
+        return PipelineEndpoint.model_validate((yield call))
+
+    def submit_pipeline_run(
+        self, pipeline_id: str, request: SubmissionRequest, *, parent_run_id: str | None = None
+    ) -> Operation[PipelineRun]:
+        call = self.call(
+            routes.SUBMIT_PIPELINE,
+            pipeline_id=pipeline_id,
+            params=_parent(parent_run_id),
+            body=request.to_wire(),
+            idempotent=False,
+        )
+        return PipelineRun.model_validate((yield call))
+
+    def submit_pipeline_endpoint_run(
+        self,
+        endpoint_id: str,
+        request: SubmissionRequest,
+        *,
+        pipeline_version: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> Operation[PipelineRun]:
+        """Default version, or ``/{version}?pipelineVersion={version}`` exactly as the SDK sends it."""
+        params = _parent(parent_run_id)
+        path_params: dict[str, Any]
+        if pipeline_version is None:
+            route, path_params = routes.SUBMIT_ENDPOINT, {"endpoint_id": endpoint_id}
+        else:
+            route = routes.SUBMIT_ENDPOINT_VERSION
+            path_params = {"endpoint_id": endpoint_id, "pipeline_version": pipeline_version}
+            params["pipelineVersion"] = str(pipeline_version)
+        call = self.call(route, params=params, body=request.to_wire(), idempotent=False, **path_params)
+        return PipelineRun.model_validate((yield call))
+
+    def invoke_rest_endpoint(
+        self, url: str, request: SubmissionRequest, *, parent_run_id: str | None = None
+    ) -> Operation[PipelineRun]:
+        call = Call("POST", "url", url, _parent(parent_run_id), request.to_wire(), idempotent=False)
+        return PipelineRun.model_validate((yield call))
+
+    def get_pipeline_run(self, run_id: str) -> Operation[PipelineRun]:
+        return PipelineRun.model_validate((yield self.call(routes.GET_PIPELINE_RUN, run_id=run_id)))
+
+    def cancel_pipeline_run(self, run_id: str) -> Operation[None]:
+        """Cancel; a refusal for a run that has already ended is not an error (stopping is idempotent)."""
+        try:
+            yield self.call(routes.CANCEL_PIPELINE_RUN, run_id=run_id)
+        except AzureMLServiceError as error:
+            if isinstance(error, AzureMLNotFoundError):
+                raise
+            run = yield from self.get_pipeline_run(run_id)
+            if run.status not in RunStatus.TERMINAL:
+                raise error
+        return None
+
+    def get_run(self, experiment_name: str, run_id: str) -> Operation[Run]:
+        call = self.call(routes.GET_RUN, experiment_name=experiment_name, run_id=run_id)
+        return Run.model_validate((yield call))
+
+    def get_run_details(self, experiment_name: str, run_id: str) -> Operation[Run]:
+        call = self.call(routes.GET_RUN_DETAILS, experiment_name=experiment_name, run_id=run_id)
+        return Run.model_validate((yield call))
+
+    def list_step_runs(self, experiment_name: str, run_id: str) -> Operation[list[Run]]:
+        def page(token: str | None) -> Call:
+            params = {"$top": str(CHILDREN_PAGE_SIZE), **({"$continuationToken": token} if token else {})}
+            return self.call(
+                routes.GET_RUN_CHILDREN, experiment_name=experiment_name, run_id=run_id, params=params
+            )
+
+        return [Run.model_validate(item) for item in (yield from self._paged(page))]
+
+    def find_runs_by_tags(
+        self,
+        experiment_name: str,
+        tags: dict[str, str],
+        *,
+        status: str | None = None,
+        created_after: datetime | None = None,
+    ) -> Operation[list[Run]]:
+        query = {
+            "filter": runs_filter(tags, status=status, created_after=created_after),
+            "top": QUERY_PAGE_SIZE,
+        }
+
+        def page(token: str | None) -> Call:
+            body = {**query, "continuationToken": token}
+            return self.call(routes.QUERY_RUNS, experiment_name=experiment_name, body=body, idempotent=True)
+
+        return [Run.model_validate(item) for item in (yield from self._paged(page))]
+
+    def get_step_log_tail(self, run: Run, lines: int = 50) -> Operation[str]:
+        """The last ``lines`` of the step's driver log; "" when the run has no log yet."""
+        container = run.data_container_id or f"dcid.{run.run_id}"
+        for prefix in LOG_PREFIXES:
+
+            def page(token: str | None, prefix: str = prefix) -> Call:
+                return self.call(
+                    routes.LIST_ARTIFACTS,
+                    origin=ARTIFACT_ORIGIN,
+                    container=container,
+                    prefix=prefix,
+                    params={"continuationToken": token} if token else {},
+                )
+
+            try:
+                artifacts = yield from self._paged(page)
+            except AzureMLNotFoundError:
+                continue
+            path = _pick_log([str(a.get("path", "")) for a in artifacts])
+            if path:
+                call = self.call(
+                    routes.GET_ARTIFACT_CONTENT,
+                    origin=ARTIFACT_ORIGIN,
+                    container=container,
+                    artifact_path=path,
+                    text=True,
+                )
+                return tail((yield call) or "", lines)
+        return ""
+
+
+def _parent(parent_run_id: str | None) -> dict[str, str]:
+    return {"parentRunId": parent_run_id} if parent_run_id else {}

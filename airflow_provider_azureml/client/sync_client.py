@@ -1,0 +1,191 @@
+"""The blocking client: one keep-alive ``requests.Session``, tenacity ``Retrying`` over the shared policy."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import requests
+from tenacity import Retrying
+from urllib3.exceptions import ConnectTimeoutError
+
+from airflow_provider_azureml.client.base import ClientCore, PreparedRequest
+from airflow_provider_azureml.client.config import AzureMLConnectionConfig
+from airflow_provider_azureml.client.credentials import TokenProvider
+from airflow_provider_azureml.client.errors import AzureMLConnectionError, AzureMLError
+from airflow_provider_azureml.client.models import (
+    GraphInterface,
+    PipelineEndpoint,
+    PipelineParameterSpec,
+    PipelineRun,
+    PublishedPipeline,
+    Run,
+    SubmissionRequest,
+)
+from airflow_provider_azureml.client.operations import Call, Operation, ServiceHosts
+from airflow_provider_azureml.client.retry import RawResponse, RetrySettings
+
+T = TypeVar("T")
+
+
+def _connection_error(error: requests.RequestException, request: PreparedRequest) -> AzureMLConnectionError:
+    """Classify a requests failure; only a failure to connect proves the request was never sent."""
+    reason = error.args[0] if error.args else None
+    reason = getattr(reason, "reason", reason)  # urllib3 MaxRetryError wraps the real cause
+    not_sent = isinstance(error, requests.ConnectTimeout) or isinstance(reason, ConnectTimeoutError)
+    kind = "timed out" if isinstance(error, requests.Timeout) else "connection failed"
+    return AzureMLConnectionError(
+        f"{kind} ({type(reason or error).__name__})",
+        request_sent=not not_sent,
+        method=request.method,
+        url=request.url,
+    )
+
+
+class AzureMLClient(ClientCore):
+    """Synchronous Azure ML client; every method names the endpoint it calls (see the hook)."""
+
+    def __init__(
+        self,
+        config: AzureMLConnectionConfig,
+        *,
+        settings: RetrySettings | None = None,
+        tokens: TokenProvider | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        super().__init__(config, settings=settings, tokens=tokens)
+        self._sleep = sleep
+        self._session = requests.Session()
+
+    def __enter__(self) -> AzureMLClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._session.close()
+
+    def run(self, operation: Operation[T]) -> T:
+        """Drive an operation: carry out each call it yields, feed back the answer or the error."""
+        try:
+            call = next(operation)
+            while True:
+                try:
+                    answer = self.request(call)
+                except AzureMLError as error:
+                    call = operation.throw(error)
+                else:
+                    call = operation.send(answer)
+        except StopIteration as stop:
+            return stop.value
+
+    def request(self, call: Call) -> Any:
+        hosts = self.hosts() if call.service in ("api", "history") else None
+        request = self._prepare(call, hosts)
+        try:
+            raw = Retrying(sleep=self._sleep, **self._retry_options(request))(self._send, request)
+        except AzureMLConnectionError as error:
+            if ambiguous := self._ambiguous(request, error):
+                raise ambiguous from error
+            raise
+        return self._decode(call, request, raw)
+
+    def _send(self, request: PreparedRequest) -> RawResponse:
+        headers = request.with_token(self.tokens.get_token(self.token_scope))
+        try:
+            response = self._session.request(
+                request.method,
+                request.url,
+                data=request.content,
+                headers=headers,
+                timeout=(self.connect_timeout, self.settings.request_timeout),
+                allow_redirects=False,
+            )
+        except requests.RequestException as error:
+            raise _connection_error(error, request) from error
+        return RawResponse(
+            response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
+        )
+
+    def hosts(self) -> ServiceHosts:
+        """The workspace's service hosts, discovered once per process."""
+        return self._known_hosts() or self.discover()
+
+    def discover(self) -> ServiceHosts:
+        """ARM workspace, then discovery, bypassing the cache (which it refreshes)."""
+        return self._remember_hosts(self.run(self.ops.discover()))
+
+    # One line per operation; the logic lives in ``operations``.
+    def list_data_types(self) -> list[Any]:
+        return self.run(self.ops.list_data_types())
+
+    def get_published_pipeline(self, pipeline_id: str) -> PublishedPipeline:
+        return self.run(self.ops.get_published_pipeline(pipeline_id))
+
+    def get_graph_interface(self, graph_id: str) -> GraphInterface:
+        return self.run(self.ops.get_graph_interface(graph_id))
+
+    def get_pipeline_parameters(self, pipeline_id: str) -> list[PipelineParameterSpec]:
+        return self.run(self.ops.get_pipeline_parameters(pipeline_id))
+
+    def get_pipeline_endpoint(
+        self, *, endpoint_id: str | None = None, name: str | None = None
+    ) -> PipelineEndpoint:
+        return self.run(self.ops.get_pipeline_endpoint(endpoint_id=endpoint_id, name=name))
+
+    def submit_pipeline_run(
+        self, pipeline_id: str, request: SubmissionRequest, *, parent_run_id: str | None = None
+    ) -> PipelineRun:
+        return self.run(self.ops.submit_pipeline_run(pipeline_id, request, parent_run_id=parent_run_id))
+
+    def submit_pipeline_endpoint_run(
+        self,
+        endpoint_id: str,
+        request: SubmissionRequest,
+        *,
+        pipeline_version: str | None = None,
+        parent_run_id: str | None = None,
+    ) -> PipelineRun:
+        operation = self.ops.submit_pipeline_endpoint_run(
+            endpoint_id, request, pipeline_version=pipeline_version, parent_run_id=parent_run_id
+        )
+        return self.run(operation)
+
+    def invoke_rest_endpoint(
+        self, url: str, request: SubmissionRequest, *, parent_run_id: str | None = None
+    ) -> PipelineRun:
+        return self.run(self.ops.invoke_rest_endpoint(url, request, parent_run_id=parent_run_id))
+
+    def get_pipeline_run(self, run_id: str) -> PipelineRun:
+        return self.run(self.ops.get_pipeline_run(run_id))
+
+    def cancel_pipeline_run(self, run_id: str) -> None:
+        self.run(self.ops.cancel_pipeline_run(run_id))
+
+    def get_run(self, experiment_name: str, run_id: str) -> Run:
+        return self.run(self.ops.get_run(experiment_name, run_id))
+
+    def get_run_details(self, experiment_name: str, run_id: str) -> Run:
+        return self.run(self.ops.get_run_details(experiment_name, run_id))
+
+    def list_step_runs(self, experiment_name: str, run_id: str) -> list[Run]:
+        return self.run(self.ops.list_step_runs(experiment_name, run_id))
+
+    def find_runs_by_tags(
+        self,
+        experiment_name: str,
+        tags: dict[str, str],
+        *,
+        status: str | None = None,
+        created_after: datetime | None = None,
+    ) -> list[Run]:
+        operation = self.ops.find_runs_by_tags(
+            experiment_name, tags, status=status, created_after=created_after
+        )
+        return self.run(operation)
+
+    def get_step_log_tail(self, run: Run, lines: int = 50) -> str:
+        return self.run(self.ops.get_step_log_tail(run, lines))

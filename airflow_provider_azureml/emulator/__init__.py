@@ -1,0 +1,31 @@
+"""A local emulator of the Azure ML v1 pipelines REST service, like Azurite for Storage.
+
+Run it with ``python -m airflow_provider_azureml.emulator --host 127.0.0.1 --port 8089 [--seed FILE]
+[--state FILE]`` (see ``--help``), or in-process from tests with
+:func:`airflow_provider_azureml.emulator.testing.run_emulator`. It never imports ``azureml`` or
+``airflow``.
+
+Azure surface (routes from :mod:`airflow_provider_azureml.client.routes`; bearer token required except
+for discovery and signed artifact content URLs):
+
+- ``GET /discovery`` and the ARM workspace ``GET /subscriptions/.../workspaces/{ws}?api-version=``
+- pipelines (AEVA, PascalCase): DataTypes, Pipelines, Graphs, PipelineEndpoints, PipelineSubmit,
+  PipelineEndpointSubmit, PipelineRuns status/cancel/node status
+- run history (camelCase): runs, details, children, ``runs:query``; artifacts: listings and content
+
+Admin API, under ``/_emulator/`` (no auth; interactive docs at ``/_emulator/docs``):
+
+- ``GET /_emulator/health``: ``{"status": "ok", "runs": n}``
+- ``GET /_emulator/submissions``: every submission received (run id, pipeline id, endpoint id and
+  version, experiment, parameters as received and as resolved with defaults, tags, time)
+- ``POST /_emulator/pipelines``: register a published pipeline (body: one seed ``pipelines`` item)
+- ``POST /_emulator/endpoints``: register a pipeline endpoint (body: one seed ``endpoints`` item)
+- ``PUT /_emulator/durations``: default phase durations ``{"not_started", "queued", "step", "cancel"}``
+- ``GET|POST|DELETE /_emulator/faults``: list, add (body: a :class:`~.faults.FaultRule`) or clear faults
+- ``GET|DELETE /_emulator/requests``: request counts per ``"METHOD ROUTE_NAME"`` and per run id; reset
+- ``POST /_emulator/reset``: back to the start-up seed (runs, registrations, faults, counts dropped)
+
+Run lifecycle: NotStarted, Queued, Running (steps one after another), then Finished (run history:
+Completed) or Failed; ``DELETE .../Execution`` gives CancelRequested, then Canceled. Statuses are
+computed from timestamps on read (:mod:`.lifecycle`).
+"""

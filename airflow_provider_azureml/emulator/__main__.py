@@ -1,0 +1,103 @@
+"""``python -m airflow_provider_azureml.emulator``: run the emulator and print its base URL on stdout."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from airflow_provider_azureml.emulator.app import build_app
+from airflow_provider_azureml.emulator.context import EmulatorConfig
+from airflow_provider_azureml.emulator.lifecycle import Durations
+from airflow_provider_azureml.emulator.seed import DEFAULT_SEED
+from airflow_provider_azureml.emulator.server import EmulatorServer
+
+LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+
+
+def _duration(text: str) -> tuple[str, float]:
+    name, _, seconds = text.partition("=")
+    if name not in Durations.__dataclass_fields__ or not seconds:
+        raise argparse.ArgumentTypeError(
+            f"expected PHASE=SECONDS with PHASE in {list(Durations.__dataclass_fields__)}"
+        )
+    try:
+        return name, float(seconds)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {seconds!r}") from None
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m airflow_provider_azureml.emulator",
+        description="Local emulator of the Azure ML v1 pipelines REST service (pipelines, run history, "
+        "artifacts, discovery, ARM workspace). Prints its base URL, then serves until interrupted.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="interface to listen on (default: %(default)s)")
+    p.add_argument(
+        "--port", type=int, default=8089, help="port to listen on; 0 picks a free one (default: %(default)s)"
+    )
+    p.add_argument(
+        "--seed",
+        type=Path,
+        default=DEFAULT_SEED,
+        metavar="FILE",
+        help="YAML/JSON seed of published pipelines and endpoints (default: the bundled seed_default.yaml)",
+    )
+    p.add_argument("--no-seed", action="store_true", help="start with no pipelines or endpoints")
+    p.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="persist runs, registrations and submissions in FILE and restore them at start-up",
+    )
+    p.add_argument(
+        "--expected-token",
+        metavar="TOKEN",
+        help="accept only this bearer token (default: any non-empty bearer token)",
+    )
+    p.add_argument(
+        "--allow-unknown-parameters",
+        action="store_true",
+        help="accept submissions naming parameters the pipeline does not define (default: 400)",
+    )
+    p.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="base URL to advertise in discovery and entity URLs (default: from each request's Host)",
+    )
+    p.add_argument(
+        "--duration",
+        type=_duration,
+        action="append",
+        default=[],
+        metavar="PHASE=SECONDS",
+        help="default phase duration, repeatable; PHASE is not_started, queued, step or cancel "
+        f"(defaults: {Durations()})",
+    )
+    p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper() if args.log_level != "trace" else "DEBUG",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config = EmulatorConfig(
+        seed_file=None if args.no_seed else args.seed,
+        state_file=args.state,
+        expected_token=args.expected_token,
+        allow_unknown_parameters=args.allow_unknown_parameters,
+        public_url=args.public_url,
+        durations=Durations().merged(dict(args.duration)),
+    )
+    server = EmulatorServer(build_app(config), args.host, args.port, args.log_level)
+    print(server.url, flush=True)
+    server.run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,88 @@
+"""The control API under ``/_emulator/``: no auth, never part of the Azure surface (see the package docs)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import TypeAdapter
+
+from airflow_provider_azureml.emulator.backend import Endpoint, Pipeline, Submission
+from airflow_provider_azureml.emulator.context import Context
+from airflow_provider_azureml.emulator.faults import FaultRule
+from airflow_provider_azureml.emulator.lifecycle import Durations
+from airflow_provider_azureml.emulator.seed import DurationsSeed, EndpointSeed, PipelineSeed, apply_seed
+
+ADMIN_PREFIX = "/_emulator"
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["emulator admin"])
+PIPELINE_SEED = TypeAdapter(PipelineSeed)
+ENDPOINT_SEED = TypeAdapter(EndpointSeed)
+FAULT_RULE = TypeAdapter(FaultRule)
+DURATIONS = TypeAdapter(DurationsSeed)
+
+
+@router.get("/health")
+async def health(ctx: Context) -> dict[str, Any]:
+    return {"status": "ok", "runs": len(ctx.backend.submissions())}
+
+
+@router.get("/submissions")
+async def submissions(ctx: Context) -> list[Submission]:
+    return ctx.backend.submissions()
+
+
+@router.post("/pipelines")
+async def register_pipeline(ctx: Context) -> Pipeline:
+    seed = await ctx.body(PIPELINE_SEED)
+    return ctx.backend.register_pipeline(seed.to_pipeline(ctx.backend.clock()))
+
+
+@router.post("/endpoints")
+async def register_endpoint(ctx: Context) -> Endpoint:
+    seed = await ctx.body(ENDPOINT_SEED)
+    return ctx.backend.register_endpoint(seed.to_endpoint(ctx.backend.clock()))
+
+
+@router.put("/durations")
+async def set_durations(ctx: Context) -> Durations:
+    """Default phase durations for pipelines whose seed does not set their own."""
+    overrides = await ctx.body(DURATIONS)
+    return ctx.backend.set_default_durations(overrides.model_dump())
+
+
+@router.get("/faults")
+async def list_faults(ctx: Context) -> list[FaultRule]:
+    return ctx.services.faults.pending()
+
+
+@router.post("/faults")
+async def add_fault(ctx: Context) -> FaultRule:
+    return ctx.services.faults.add(await ctx.body(FAULT_RULE))
+
+
+@router.delete("/faults")
+async def clear_faults(ctx: Context) -> dict[str, int]:
+    cleared = len(ctx.services.faults.pending())
+    ctx.services.faults.clear()
+    return {"cleared": cleared}
+
+
+@router.get("/requests")
+async def request_counts(ctx: Context) -> dict[str, Any]:
+    return ctx.services.counter.snapshot()
+
+
+@router.delete("/requests")
+async def reset_request_counts(ctx: Context) -> dict[str, str]:
+    ctx.services.counter.reset()
+    return {"status": "ok"}
+
+
+@router.post("/reset")
+async def reset(ctx: Context) -> dict[str, str]:
+    """Back to the start-up seed: runs, submissions, registrations, faults and counters are dropped."""
+    ctx.backend.reset()
+    apply_seed(ctx.backend, ctx.services.seed)
+    ctx.services.faults.clear()
+    ctx.services.counter.reset()
+    return {"status": "ok"}

@@ -1,0 +1,627 @@
+"""The emulator's state and run lifecycle, with no HTTP in sight.
+
+Records are pydantic models so the whole state round-trips through the ``--state`` file as JSON.
+Lookups raise :mod:`.errors` classes; statuses are derived from each run's :class:`~.lifecycle.Timeline`
+at the backend's clock, so nothing runs in the background.
+
+A pipeline stores its graph (``GraphEntity`` JSON) and its parameter interface; its ``steps`` are the
+graph's module nodes in execution order. A run keeps its step runs keyed by node id. Publishing
+(``Pipelines/Create``) and local step execution can therefore be added beside :meth:`register_pipeline`
+and :func:`plan_run` without changing how runs are stored or read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from airflow_provider_azureml.client.statuses import RunStatus
+from airflow_provider_azureml.emulator.errors import BadRequest, NotFound
+from airflow_provider_azureml.emulator.lifecycle import (
+    Durations,
+    StepSpec,
+    Timeline,
+    history_status,
+    plan_run,
+)
+from airflow_provider_azureml.emulator.odata import Clause, matches
+from airflow_provider_azureml.emulator.state import StateFile
+
+EntityStatus = Literal["Active", "Deprecated", "Disabled"]
+ParameterType = Literal["int", "float", "bool", "string"]
+#: ``EntityInterface.Parameters[].Type`` codes (prov:1050-1078).
+PARAMETER_TYPE_CODES: dict[str, str] = {"int": "0", "float": "1", "bool": "2", "string": "3"}
+DRIVER_LOG = "azureml-logs/70_driver_log.txt"
+RUN_ORIGIN = "ExperimentRun"
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ParameterDef(Record):
+    name: str
+    type: ParameterType = "string"
+    default: str
+
+
+class StepDef(Record):
+    name: str
+    node_id: str
+    script: str
+    step_type: str = "PythonScriptStep"
+    depends_on: tuple[str, ...] = ()
+    duration: float | None = None
+
+
+class FailureRule(Record):
+    """Fail ``step`` with ``message``, only if every ``when`` parameter has one of the listed values."""
+
+    step: str
+    message: str
+    when: dict[str, tuple[str, ...]] = {}
+
+    def applies(self, parameters: Mapping[str, str]) -> bool:
+        return all(
+            any(_same_value(parameters.get(name), value) for value in values)
+            for name, values in self.when.items()
+        )
+
+
+class Behaviour(Record):
+    durations: dict[str, float] = {}
+    failures: tuple[FailureRule, ...] = ()
+
+
+class Pipeline(Record):
+    id: str
+    name: str
+    version: str | None = None
+    description: str = ""
+    status: EntityStatus = "Active"
+    continue_on_step_failure: bool = False
+    parameters: tuple[ParameterDef, ...] = ()
+    steps: tuple[StepDef, ...]
+    graph_id: str
+    graph: dict[str, Any]
+    behaviour: Behaviour = Behaviour()
+    created_at: float
+
+    def step_by_name(self, name: str) -> StepDef:
+        return next(step for step in self.steps if step.name == name)
+
+
+class Endpoint(Record):
+    id: str
+    name: str
+    description: str = ""
+    status: EntityStatus = "Active"
+    pipeline_ids: list[str]  # version N is pipeline_ids[N]
+    default_version: str = "0"
+    created_at: float
+
+
+class Submission(Record):
+    """What a client sent, kept for assertions and the admin API."""
+
+    run_id: str
+    pipeline_id: str
+    endpoint_id: str | None = None
+    endpoint_version: str | None = None
+    experiment_name: str
+    parameters_received: dict[str, str]
+    parameters_resolved: dict[str, str]
+    tags: dict[str, str]
+    parent_run_id: str | None = None
+    continue_on_step_failure: bool | None = None
+    submitted_at: float
+
+
+class SubmitRequest(Record):
+    """A submission as the routers hand it over, already validated."""
+
+    experiment_name: str
+    description: str | None = None
+    parameters: dict[str, str] = {}
+    tags: dict[str, str] = {}
+    properties: dict[str, str] = {}
+    continue_on_step_failure: bool | None = None
+    parent_run_id: str | None = None
+
+
+class StepRun(Record):
+    run_id: str
+    run_number: int
+    node_id: str
+    name: str
+    script: str
+    timeline: Timeline
+    error: str | None = None
+
+    def status_at(self, offset: float) -> str:
+        return self.timeline.status_at(offset)
+
+
+class PipelineRun(Record):
+    run_id: str
+    run_number: int
+    root_run_id: str
+    experiment_name: str
+    pipeline_id: str
+    graph_id: str
+    description: str
+    parameters: dict[str, str]
+    tags: dict[str, str]
+    properties: dict[str, str]
+    submitted_at: float
+    timeline: Timeline
+    steps: dict[str, StepRun]  # by node id, in execution order
+    failed_node_id: str | None = None
+    cancel_duration: float
+    submission: Submission
+
+    @property
+    def parent_run_id(self) -> str | None:
+        return self.submission.parent_run_id
+
+    def error_message(self) -> str | None:
+        """The root run's error: names the failing step and repeats its message."""
+        if self.failed_node_id is None:
+            return None
+        step = self.steps[self.failed_node_id]
+        return f"Pipeline run failed because step '{step.name}' (run {step.run_id}) failed: {step.error}"
+
+
+class State(Record):
+    """Everything the ``--state`` file holds."""
+
+    pipelines: dict[str, Pipeline] = {}
+    endpoints: dict[str, Endpoint] = {}
+    runs: dict[str, PipelineRun] = {}
+    run_numbers: dict[str, int] = {}  # next run number by experiment
+    default_durations: Durations = Field(default_factory=Durations)
+
+
+class ArtifactFile(BaseModel):
+    origin: str
+    container: str
+    path: str
+    content: str
+
+
+def node_id_for(pipeline_id: str, step_name: str) -> str:
+    """A stable 8-hex node id, like the SDK's, for steps declared without one."""
+    return hashlib.sha256(f"{pipeline_id}/{step_name}".encode()).hexdigest()[:8]
+
+
+def experiment_id(experiment_name: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"azureml-emulator/experiments/{experiment_name}"))
+
+
+def _same_value(actual: str | None, expected: str) -> bool:
+    if actual is None:
+        return False
+    try:
+        return float(actual) == float(expected)
+    except ValueError:
+        return actual == expected
+
+
+def build_graph(graph_id: str, steps: Iterable[StepDef]) -> dict[str, Any]:
+    """A ``GraphEntity`` for a declared pipeline: one module node per step, an edge per dependency."""
+    steps = list(steps)
+    by_name = {step.name: step for step in steps}
+    nodes = [
+        {
+            "Id": step.node_id,
+            "ModuleId": node_id_for(graph_id, step.name),
+            "Comment": step.name,
+            "ModuleParameters": [
+                {"Name": "Script", "Value": step.script, "ValueType": "0"},
+                {"Name": "StepType", "Value": step.step_type, "ValueType": "0"},
+            ],
+        }
+        for step in steps
+    ]
+    edges = [
+        {
+            "SourceOutputPort": {"NodeId": by_name[dependency].node_id, "PortName": "output"},
+            "DestinationInputPort": {"NodeId": step.node_id, "PortName": "input"},
+        }
+        for step in steps
+        for dependency in step.depends_on
+    ]
+    return {"Id": graph_id, "ModuleNodes": nodes, "DatasetNodes": [], "SubGraphNodes": [], "Edges": edges}
+
+
+class Backend:
+    """All state, behind one lock: FastAPI handlers and test code may call in from different threads."""
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.time,
+        allow_unknown_parameters: bool = False,
+        default_durations: Durations | None = None,
+        state_file: StateFile | None = None,
+    ) -> None:
+        self.clock = clock
+        self.allow_unknown_parameters = allow_unknown_parameters
+        self._lock = threading.RLock()
+        self._state_file = state_file
+        restored = state_file.load() if state_file else None
+        self.restored = restored is not None  # then the seed is not applied again
+        self._state = State.model_validate_json(restored) if restored else State()
+        if default_durations is not None and restored is None:
+            self._state.default_durations = default_durations
+        self._history_index: dict[str, tuple[PipelineRun, StepRun | None]] = {}
+        for run in self._state.runs.values():
+            self._index(run)
+        if state_file is not None:
+            state_file.attach(self.snapshot_json)
+
+    # -- persistence ---------------------------------------------------------------------------------
+    def snapshot_json(self) -> bytes:
+        with self._lock:
+            return self._state.model_dump_json().encode()
+
+    def _changed(self) -> None:
+        if self._state_file is not None:
+            self._state_file.changed()
+
+    def close(self) -> None:
+        if self._state_file is not None:
+            self._state_file.close()
+
+    def reset(self) -> None:
+        with self._lock:
+            self._state = State(default_durations=self._state.default_durations)
+            self._history_index.clear()
+            self._changed()
+
+    # -- pipelines and endpoints -----------------------------------------------------------------------
+    @property
+    def default_durations(self) -> Durations:
+        return self._state.default_durations
+
+    def set_default_durations(self, overrides: Mapping[str, float | None]) -> Durations:
+        with self._lock:
+            self._state.default_durations = self._state.default_durations.merged(overrides)
+            self._changed()
+            return self._state.default_durations
+
+    def register_pipeline(self, pipeline: Pipeline) -> Pipeline:
+        with self._lock:
+            self._state.pipelines[pipeline.id] = pipeline
+            self._changed()
+            return pipeline
+
+    def register_endpoint(self, endpoint: Endpoint) -> Endpoint:
+        with self._lock:
+            for pipeline_id in endpoint.pipeline_ids:
+                self.get_pipeline(pipeline_id)
+            clash = self._endpoint_named(endpoint.name)
+            if clash is not None and clash.id != endpoint.id:
+                raise BadRequest(f"A PipelineEndpoint named '{endpoint.name}' already exists ({clash.id}).")
+            self._state.endpoints[endpoint.id] = endpoint
+            self._changed()
+            return endpoint
+
+    def get_pipeline(self, pipeline_id: str) -> Pipeline:
+        pipeline = self._state.pipelines.get(pipeline_id)
+        if pipeline is None:
+            raise NotFound(f"Published pipeline '{pipeline_id}' was not found.", target="pipelineId")
+        return pipeline
+
+    def list_pipelines(self, active_only: bool) -> list[Pipeline]:
+        with self._lock:
+            return [p for p in self._state.pipelines.values() if not active_only or p.status == "Active"]
+
+    def set_pipeline_status(self, pipeline_id: str, status: EntityStatus) -> None:
+        with self._lock:
+            self.get_pipeline(pipeline_id).status = status
+            self._changed()
+
+    def get_graph(self, graph_id: str) -> Pipeline:
+        """The pipeline owning graph ``graph_id``: it holds both the graph and its interface."""
+        with self._lock:
+            pipeline = next((p for p in self._state.pipelines.values() if p.graph_id == graph_id), None)
+        if pipeline is None:
+            raise NotFound(f"Graph '{graph_id}' was not found.", target="graphId")
+        return pipeline
+
+    def get_endpoint(self, endpoint_id: str) -> Endpoint:
+        endpoint = self._state.endpoints.get(endpoint_id)
+        if endpoint is None:
+            raise NotFound(f"PipelineEndpoint '{endpoint_id}' was not found.", target="endpointId")
+        return endpoint
+
+    def _endpoint_named(self, name: str) -> Endpoint | None:
+        with self._lock:
+            return next((e for e in self._state.endpoints.values() if e.name == name), None)
+
+    def get_endpoint_by_name(self, name: str) -> Endpoint:
+        endpoint = self._endpoint_named(name)
+        if endpoint is None:
+            raise NotFound(f"PipelineEndpoint named '{name}' was not found.", target="name")
+        return endpoint
+
+    def list_endpoints(self, active_only: bool) -> list[Endpoint]:
+        with self._lock:
+            return [e for e in self._state.endpoints.values() if not active_only or e.status == "Active"]
+
+    def endpoint_pipelines(self, endpoint_id: str, active_only: bool) -> list[Pipeline]:
+        pipelines = [self.get_pipeline(pid) for pid in self.get_endpoint(endpoint_id).pipeline_ids]
+        return [p for p in pipelines if not active_only or p.status == "Active"]
+
+    # -- submission ------------------------------------------------------------------------------------
+    def submit_pipeline(self, pipeline_id: str, request: SubmitRequest) -> PipelineRun:
+        with self._lock:
+            return self._submit(self.get_pipeline(pipeline_id), request, None, None)
+
+    def submit_endpoint(self, endpoint_id: str, version: str | None, request: SubmitRequest) -> PipelineRun:
+        with self._lock:
+            endpoint = self.get_endpoint(endpoint_id)
+            if endpoint.status != "Active":
+                raise BadRequest(
+                    f"PipelineEndpoint '{endpoint.name}' is {endpoint.status}; "
+                    "only Active endpoints accept runs."
+                )
+            version = endpoint.default_version if version is None else version
+            if not version.isdigit() or int(version) >= len(endpoint.pipeline_ids):
+                valid = ", ".join(str(v) for v in range(len(endpoint.pipeline_ids)))
+                raise NotFound(
+                    f"PipelineEndpoint '{endpoint.name}' has no version '{version}' (versions: {valid}).",
+                    target="pipelineVersion",
+                )
+            pipeline = self.get_pipeline(endpoint.pipeline_ids[int(version)])
+            return self._submit(pipeline, request, endpoint.id, version)
+
+    def _submit(
+        self, pipeline: Pipeline, request: SubmitRequest, endpoint_id: str | None, version: str | None
+    ) -> PipelineRun:
+        if pipeline.status != "Active":
+            raise BadRequest(
+                f"Published pipeline '{pipeline.id}' is {pipeline.status}; it cannot be submitted."
+            )
+        resolved = self._resolve_parameters(pipeline, request.parameters)
+        now = self.clock()
+        run_id = str(uuid.uuid4())
+        submission = Submission(
+            run_id=run_id,
+            pipeline_id=pipeline.id,
+            endpoint_id=endpoint_id,
+            endpoint_version=version,
+            experiment_name=request.experiment_name,
+            parameters_received=request.parameters,
+            parameters_resolved=resolved,
+            tags=request.tags,
+            parent_run_id=request.parent_run_id,
+            continue_on_step_failure=request.continue_on_step_failure,
+            submitted_at=now,
+        )
+        run = self._create_run(pipeline, request, submission)
+        self._state.runs[run_id] = run
+        self._index(run)
+        self._changed()
+        return run
+
+    def _resolve_parameters(self, pipeline: Pipeline, received: Mapping[str, str]) -> dict[str, str]:
+        defaults = {p.name: p.default for p in pipeline.parameters}
+        unknown = sorted(set(received) - set(defaults))
+        if unknown and not self.allow_unknown_parameters:
+            raise BadRequest(
+                f"Unknown pipeline parameter(s) {', '.join(unknown)} for pipeline '{pipeline.name}'; "
+                f"valid parameters: {', '.join(sorted(defaults)) or '(none)'}.",
+                target="ParameterAssignments",
+            )
+        return {**defaults, **received}
+
+    def _create_run(self, pipeline: Pipeline, request: SubmitRequest, submission: Submission) -> PipelineRun:
+        continue_on_failure = (
+            pipeline.continue_on_step_failure
+            if request.continue_on_step_failure is None
+            else request.continue_on_step_failure
+        )
+        failures = {
+            rule.step: rule.message
+            for rule in reversed(pipeline.behaviour.failures)
+            if rule.applies(submission.parameters_resolved)
+        }
+        durations = self.default_durations.merged(pipeline.behaviour.durations)
+        specs = [StepSpec(s.name, s.node_id, s.depends_on, s.duration) for s in pipeline.steps]
+        plan = plan_run(specs, failures, durations, continue_on_failure)
+        experiment = request.experiment_name
+        run_number = self._next_run_number(experiment)
+        steps = {
+            step.node_id: StepRun(
+                run_id=str(uuid.uuid4()),
+                run_number=self._next_run_number(experiment),
+                node_id=step.node_id,
+                name=step.name,
+                script=step.script,
+                timeline=plan.steps[step.name],
+                error=failures.get(step.name)
+                if plan.steps[step.name].final_status == RunStatus.FAILED
+                else None,
+            )
+            for step in pipeline.steps
+        }
+        parent = self._history_index.get(request.parent_run_id or "")
+        tags = {**request.tags, "azureml.pipelineid": pipeline.id}
+        properties = {
+            **request.properties,
+            "azureml.runsource": "azureml.PipelineRun",
+            "runSource": "SDK",
+            "runType": "SDK",
+            "azureml.parameters": json.dumps(submission.parameters_resolved),
+            "azureml.continue_on_step_failure": str(continue_on_failure),
+            "azureml.pipelineComponent": "pipelinerun",
+        }
+        if submission.endpoint_id:
+            properties["azureml.pipelineEndpointId"] = submission.endpoint_id
+        return PipelineRun(
+            run_id=submission.run_id,
+            run_number=run_number,
+            root_run_id=parent[0].root_run_id if parent else submission.run_id,
+            experiment_name=experiment,
+            pipeline_id=pipeline.id,
+            graph_id=pipeline.graph_id,
+            description=request.description or experiment,
+            parameters=submission.parameters_resolved,
+            tags=tags,
+            properties=properties,
+            submitted_at=submission.submitted_at,
+            timeline=plan.root,
+            steps=steps,
+            failed_node_id=pipeline.step_by_name(plan.failed_step).node_id if plan.failed_step else None,
+            cancel_duration=durations.cancel,
+            submission=submission,
+        )
+
+    def _next_run_number(self, experiment: str) -> int:
+        number = self._state.run_numbers.get(experiment, 1)
+        self._state.run_numbers[experiment] = number + 1
+        return number
+
+    def _index(self, run: PipelineRun) -> None:
+        self._history_index[run.run_id] = (run, None)
+        for step in run.steps.values():
+            self._history_index[step.run_id] = (run, step)
+
+    # -- runs ------------------------------------------------------------------------------------------
+    def offset(self, run: PipelineRun) -> float:
+        """Seconds since ``run`` was submitted, by the backend clock."""
+        return self.clock() - run.submitted_at
+
+    def get_run(self, run_id: str) -> PipelineRun:
+        run = self._state.runs.get(run_id)
+        if run is None:
+            raise NotFound(f"Pipeline run '{run_id}' was not found.", target="pipelineRunId")
+        return run
+
+    def runs_of_pipeline(self, pipeline_id: str) -> list[PipelineRun]:
+        self.get_pipeline(pipeline_id)
+        with self._lock:
+            return [run for run in self._state.runs.values() if run.pipeline_id == pipeline_id]
+
+    def cancel_run(self, run_id: str) -> PipelineRun:
+        """Request cancellation; a run already in a terminal status is left unchanged."""
+        with self._lock:
+            run = self.get_run(run_id)
+            at = self.offset(run)
+            if run.timeline.status_at(at) in RunStatus.TERMINAL:
+                return run
+            run.timeline = run.timeline.cancel(at, run.cancel_duration)
+            for step in run.steps.values():
+                step.timeline = step.timeline.cancel(at, run.cancel_duration)
+            self._changed()
+            return run
+
+    def get_step(self, run_id: str, node_id: str) -> StepRun:
+        step = self.get_run(run_id).steps.get(node_id)
+        if step is None:
+            raise NotFound(f"Node '{node_id}' is not part of pipeline run '{run_id}'.", target="nodeId")
+        return step
+
+    def get_history_run(self, experiment: str, run_id: str) -> tuple[PipelineRun, StepRun | None]:
+        """A root run or step run of ``experiment`` as run history sees it."""
+        found = self._history_index.get(run_id)
+        if found is None or found[0].experiment_name != experiment:
+            raise NotFound(f"Run '{run_id}' was not found in experiment '{experiment}'.", target="runId")
+        return found
+
+    def started_steps(self, run: PipelineRun) -> list[StepRun]:
+        """Step runs exist in run history once they have started, as on the service."""
+        at = self.offset(run)
+        return [step for step in run.steps.values() if step.timeline.started_before(at)]
+
+    def children(self, experiment: str, run_id: str) -> list[StepRun]:
+        run, step = self.get_history_run(experiment, run_id)
+        return [] if step is not None else self.started_steps(run)
+
+    def query_runs(self, experiment: str, clauses: list[Clause]) -> list[tuple[PipelineRun, StepRun | None]]:
+        """Runs of ``experiment`` (roots and started steps) matching every clause."""
+        found = []
+        with self._lock:
+            runs = list(self._state.runs.values())
+        for run in runs:
+            if run.experiment_name != experiment:
+                continue
+            for record in [(run, None), *((run, step) for step in self.started_steps(run))]:
+                if matches(clauses, self.history_fields(*record)):
+                    found.append(record)
+        return found
+
+    def history_fields(self, run: PipelineRun, step: StepRun | None) -> dict[str, Any]:
+        """The fields an OData filter can name, for a root run or a step run."""
+        timeline = step.timeline if step else run.timeline
+        return {
+            "Tags": self.step_tags(run, step) if step else run.tags,
+            "Properties": {} if step else run.properties,
+            "Status": history_status(timeline.status_at(self.offset(run))),
+            "CreatedUtc": run.submitted_at + self.created_offset(step),
+            "RunId": step.run_id if step else run.run_id,
+        }
+
+    @staticmethod
+    def created_offset(step: StepRun | None) -> float:
+        """A step run is created in run history when it starts; the root run on submission."""
+        return (step.timeline.entered(RunStatus.RUNNING) or 0.0) if step else 0.0
+
+    @staticmethod
+    def step_tags(run: PipelineRun, step: StepRun) -> dict[str, str]:
+        return {"azureml.nodeid": step.node_id, "azureml.pipeline": run.run_id}
+
+    def submissions(self) -> list[Submission]:
+        with self._lock:
+            return [run.submission for run in self._state.runs.values()]
+
+    # -- artifacts -------------------------------------------------------------------------------------
+    def artifacts(self, container: str) -> list[ArtifactFile]:
+        """Files of a run's data container (``dcid.{runId}``): a driver log per started step."""
+        run_id = container.removeprefix("dcid.")
+        found = self._history_index.get(run_id)
+        if found is None or not container.startswith("dcid."):
+            raise NotFound(f"Artifact container '{container}' was not found.", target="container")
+        run, step = found
+        if step is None or step not in self.started_steps(run):
+            return []
+        return [
+            ArtifactFile(
+                origin=RUN_ORIGIN, container=container, path=DRIVER_LOG, content=self._log(run, step)
+            )
+        ]
+
+    def artifact(self, container: str, path: str) -> ArtifactFile:
+        for artifact in self.artifacts(container):
+            if artifact.path == path:
+                return artifact
+        raise NotFound(f"Artifact '{path}' was not found in container '{container}'.", target="path")
+
+    def _log(self, run: PipelineRun, step: StepRun) -> str:
+        """A driver log as far as the step has got; a failed step's ends with its traceback."""
+        status = step.status_at(self.offset(run))
+        arguments = " ".join(f"--{name} {value}" for name, value in sorted(run.parameters.items()))
+        lines = [
+            f"[emulator] step '{step.name}' (node {step.node_id}) of pipeline run {run.run_id}",
+            f"[emulator] running: python {step.script} {arguments}".rstrip(),
+        ]
+        if status == RunStatus.FAILED:
+            lines += [
+                "Traceback (most recent call last):",
+                f'  File "{step.script}", line 1, in <module>',
+                f"UserError: {step.error}",
+            ]
+        elif status == RunStatus.FINISHED:
+            lines.append("[emulator] step completed successfully")
+        elif status == RunStatus.CANCELED:
+            lines.append("[emulator] step canceled")
+        return "\n".join(lines) + "\n"

@@ -1,0 +1,130 @@
+"""Deterministic fault injection: the next ``count`` matching requests misbehave, then the rule is spent.
+
+Kinds:
+
+- ``throttle``: 429 with ``Retry-After``;
+- ``error``: ``status`` (default 503) with the service's error body;
+- ``delay``: sleep ``delay`` seconds, then serve normally;
+- ``drop``: close the connection without any HTTP response;
+- ``drop_after``: serve the request (a submission does happen), then close the connection instead of
+  answering: the lost-response case.
+
+A rule matches a route name of :mod:`~airflow_provider_azureml.client.routes` or a regular expression
+searched in the path, and a method (``*`` for any). Rules are tried in the order they were added.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from airflow_provider_azureml.client.routes import Route
+from airflow_provider_azureml.emulator.routing import ROUTES, route_name_of
+
+FaultKind = Literal["throttle", "error", "delay", "drop", "drop_after"]
+
+
+class FaultRule(BaseModel):
+    """One scripted fault; also the body of ``POST /_emulator/faults``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    route: str | None = Field(default=None, description="route name from routes.py, e.g. GET_PIPELINE_RUN")
+    path_regex: str | None = Field(default=None, description="regular expression searched in the path")
+    method: str = "*"
+    kind: FaultKind
+    count: int = Field(default=1, ge=1)
+    status: int | None = Field(default=None, ge=400, le=599)
+    retry_after: float = Field(default=1.0, ge=0)
+    delay: float = Field(default=0.0, ge=0)
+
+    @model_validator(mode="after")
+    def _valid(self) -> FaultRule:
+        if self.route is not None and self.route not in ROUTES:
+            raise ValueError(f"unknown route name '{self.route}'")
+        if self.path_regex is not None:
+            re.compile(self.path_regex)
+        self.method = self.method.upper()
+        return self
+
+    @property
+    def http_status(self) -> int:
+        if self.kind == "throttle":
+            return 429
+        return self.status or 503
+
+    def matches(self, method: str, route: str | None, path: str) -> bool:
+        if self.method not in ("*", method):
+            return False
+        if self.route is not None and self.route != route:
+            return False
+        return self.path_regex is None or re.search(self.path_regex, path) is not None
+
+
+class FaultInjector:
+    """Holds the rules; shared by the app (which consumes them) and tests or the admin API (which add)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[FaultRule] = []
+
+    def add(self, rule: FaultRule) -> FaultRule:
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
+    def inject(
+        self,
+        route_or_regex: str | Route | None,
+        method: str | None = None,
+        kind: FaultKind = "error",
+        count: int = 1,
+        *,
+        status: int | None = None,
+        retry_after: float = 1.0,
+        delay: float = 0.0,
+    ) -> FaultRule:
+        """Add a rule. A ``Route`` or a route name matches that route (and its method unless given);
+        any other string is a path regex; ``None`` matches every request."""
+        route: str | None = None
+        regex: str | None = None
+        if isinstance(route_or_regex, Route):
+            route, method = route_name_of(route_or_regex), method or route_or_regex.method
+        elif route_or_regex in ROUTES:
+            route = route_or_regex
+        else:
+            regex = route_or_regex
+        return self.add(
+            FaultRule(
+                route=route,
+                path_regex=regex,
+                method=method or "*",
+                kind=kind,
+                count=count,
+                status=status,
+                retry_after=retry_after,
+                delay=delay,
+            )
+        )
+
+    def take(self, method: str, route: str | None, path: str) -> FaultRule | None:
+        """The first rule matching this request, with one use consumed."""
+        with self._lock:
+            for rule in self._rules:
+                if rule.matches(method, route, path):
+                    rule.count -= 1
+                    if rule.count == 0:
+                        self._rules.remove(rule)
+                    return rule
+        return None
+
+    def pending(self) -> list[FaultRule]:
+        with self._lock:
+            return [rule.model_copy() for rule in self._rules]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()

@@ -1,0 +1,300 @@
+"""Wire models with the services' exact key casing (msrest matches keys case-sensitively).
+
+AEVA (pipelines) is PascalCase except ``tags`` and the correlation keys; run history, artifacts and ARM
+are camelCase. Request models validate bodies; response models are returned by the routers.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic.alias_generators import to_camel, to_pascal
+
+from airflow_provider_azureml.emulator.backend import EntityStatus
+from airflow_provider_azureml.emulator.seed import Scalar, scalar_text
+
+EMULATOR_USER_ID = "00000000-0000-0000-0000-00000000e0e0"
+
+
+class AevaModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True)
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+# -- requests -------------------------------------------------------------------------------------------
+class PipelineSubmissionInfo(AevaModel):
+    """Body of ``PipelineSubmit`` and ``PipelineEndpointSubmit`` (``pipeline_submission_info.py``).
+
+    Keys must be PascalCase, as the SDK sends them: a snake_case or camelCase key is not recognised.
+    """
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    experiment_name: str = Field(min_length=1)
+    description: str | None = None
+    run_source: str | None = None
+    run_type: str | None = None
+    parameter_assignments: dict[str, Scalar] = {}
+    data_path_assignments: dict[str, Any] = {}
+    data_set_definition_value_assignments: dict[str, Any] = {}
+    continue_run_on_step_failure: bool | None = None
+    enable_notification: bool | None = None
+    schedule_id: str | None = None
+    tags: dict[str, str] | None = Field(default=None, alias="tags")
+    properties: dict[str, str] | None = None
+
+    @field_validator("experiment_name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("ExperimentName must not be blank")
+        return value
+
+    def parameters_text(self) -> dict[str, str]:
+        return {name: scalar_text(value) for name, value in self.parameter_assignments.items()}
+
+
+class QueryParams(CamelModel):
+    """Body of ``runs:query`` (``QueryParamsDto``)."""
+
+    filter: str | None = None
+    continuation_token: str | None = None
+    orderby: str | None = None
+    top: int | None = Field(default=None, ge=1)
+
+
+NodeIds = TypeAdapter(list[str])
+LEGACY_ENTITY_STATUS: dict[str, EntityStatus] = {"0": "Active", "1": "Deprecated", "2": "Disabled"}
+#: Body of ``PUT Pipelines/{id}/status``: a JSON string, a name or a legacy code.
+StatusBody = TypeAdapter(Annotated[EntityStatus, BeforeValidator(lambda v: LEGACY_ENTITY_STATUS.get(v, v))])
+
+
+# -- AEVA responses -------------------------------------------------------------------------------------
+class PipelineEntity(AevaModel):
+    id: str
+    name: str
+    description: str
+    version: str | None
+    graph_id: str
+    total_run_steps: int
+    parameter_assignments: dict[str, str]
+    data_set_definition_value_assignments: dict[str, Any] = {}
+    url: str
+    entity_status: str
+    continue_run_on_step_failure: bool
+    enable_notification: bool | None = None
+    properties: dict[str, Any] = {}
+    etag: str
+    created_date: datetime
+    last_modified_date: datetime
+
+
+class PipelineVersion(AevaModel):
+    version: str
+    pipeline_id: str
+
+
+class PipelineEndpointEntity(AevaModel):
+    id: str
+    name: str
+    description: str
+    default_version: str
+    pipeline_version_list: list[PipelineVersion]
+    url: str
+    swagger_url: str
+    entity_status: str
+    properties: dict[str, Any] = {}
+    tags: dict[str, Any] = Field(default={}, alias="tags")
+    etag: str
+    created_date: datetime
+    last_modified_date: datetime
+
+
+class PipelineRunStatus(AevaModel):
+    status_code: str
+    status_detail: str | None = None
+    creation_time: datetime
+    end_time: datetime | None = None
+
+
+class PipelineRunEntity(AevaModel):
+    id: str
+    description: str
+    graph_id: str
+    pipeline_id: str
+    run_history_experiment_name: str
+    is_submitted: bool = True
+    has_errors: bool
+    has_warnings: bool = False
+    upload_state: str = "Completed"
+    parameter_assignments: dict[str, str]
+    data_set_definition_value_assignments: dict[str, Any] = {}
+    run_source: str = "SDK"
+    run_type: str = "SDK"
+    total_run_steps: int
+    schedule_id: str | None = None
+    status: PipelineRunStatus
+    tags: dict[str, str] = Field(alias="tags")
+    properties: dict[str, str]
+    entity_status: str = "Active"
+    etag: str
+    created_date: datetime
+    last_modified_date: datetime
+
+
+class TaskStatus(AevaModel):
+    status_code: str
+    status_detail: str | None = None
+    creation_time: datetime
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    run_id: str | None = None
+
+
+class InterfaceParameter(AevaModel):
+    name: str
+    default_value: str
+    is_optional: bool = True
+    type: str
+
+
+class EntityInterface(AevaModel):
+    parameters: list[InterfaceParameter]
+    metadata_parameters: list[InterfaceParameter] = []
+    data_path_parameters: list[Any] = []
+    data_path_parameter_list: list[Any] = []
+
+
+class DataTypeEntity(AevaModel):
+    id: str
+    name: str
+    description: str = ""
+    is_directory: bool = False
+    parent_data_type_ids: list[str] = []
+    entity_status: str = "Active"
+
+
+class AevaErrorDetail(AevaModel):
+    code: str
+    message: str
+    target: str | None = None
+
+
+class AevaRootError(AevaModel):
+    code: str
+    message: str
+    target: str | None = None
+    details: list[AevaErrorDetail] = []
+    inner_error: dict[str, Any] | None = None
+
+
+class AevaErrorResponse(AevaModel):
+    error: AevaRootError
+    correlation: dict[str, str]
+
+
+# -- run history and artifacts --------------------------------------------------------------------------
+class RootError(CamelModel):
+    code: str
+    message: str
+    target: str | None = None
+    details: list[RootError] = []
+    inner_error: dict[str, Any] | None = None
+
+
+class ErrorResponse(CamelModel):
+    """Run history's ``ErrorResponse``: also the shape of a run's ``error`` field."""
+
+    error: RootError
+    correlation: dict[str, str] | None = None
+
+
+class RunDto(CamelModel):
+    run_id: str
+    root_run_id: str
+    parent_run_id: str | None = None
+    run_number: int
+    experiment_id: str
+    status: str
+    run_type: str
+    name: str | None = None
+    display_name: str | None = None
+    description: str | None = None
+    target: str | None = None
+    tags: dict[str, str]
+    properties: dict[str, str]
+    data_container_id: str
+    created_utc: datetime
+    start_time_utc: datetime | None = None
+    end_time_utc: datetime | None = None
+    hidden: bool = False
+    created_by: dict[str, str] = {"userName": "emulator", "userObjectId": EMULATOR_USER_ID}
+    error: ErrorResponse | None = None
+    warnings: list[Any] = []
+
+
+class RunDetailsDto(CamelModel):
+    run_id: str
+    target: str | None = None
+    status: str
+    start_time_utc: datetime | None = None
+    end_time_utc: datetime | None = None
+    error: ErrorResponse | None = None
+    warnings: list[Any] = []
+    properties: dict[str, str]
+    input_datasets: list[Any] = []
+    output_datasets: list[Any] = []
+    run_definition: dict[str, Any] = {}
+    log_files: dict[str, str] = {}
+
+
+class RunPage(CamelModel):
+    value: list[RunDto]
+    continuation_token: str | None = None
+
+
+class ArtifactContentInfo(CamelModel):
+    origin: str
+    container: str
+    path: str
+    content_uri: str
+
+
+class ArtifactContentInfoPage(CamelModel):
+    value: list[ArtifactContentInfo]
+    continuation_token: str | None = None
+
+
+class ArtifactDto(CamelModel):
+    artifact_id: str
+    origin: str
+    container: str
+    path: str
+    etag: str | None = None
+    created_time: datetime | None = None
+
+
+class ArtifactPage(CamelModel):
+    value: list[ArtifactDto]
+    continuation_token: str | None = None
+
+
+# -- ARM ------------------------------------------------------------------------------------------------
+class WorkspaceProperties(CamelModel):
+    friendly_name: str
+    discovery_url: str
+    workspace_id: str
+    provisioning_state: str = "Succeeded"
+
+
+class ArmWorkspace(CamelModel):
+    id: str
+    name: str
+    type: str = "Microsoft.MachineLearningServices/workspaces"
+    location: str
+    properties: WorkspaceProperties

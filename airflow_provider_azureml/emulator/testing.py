@@ -1,0 +1,90 @@
+"""Run the emulator in-process for tests: ``with run_emulator() as emulator: ...``.
+
+``emulator.url`` is its base URL (loopback, free port), ``emulator.backend`` its state for assertions,
+``emulator.faults`` the fault injector (``emulator.faults.inject(routes.GET_PIPELINE_RUN, kind="throttle")``),
+``emulator.requests`` the request counter, and ``emulator.restart()`` stops and starts it again on the
+same port (with a ``state_file``, runs survive the restart).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from airflow_provider_azureml.emulator.app import EmulatorApp, build_app
+from airflow_provider_azureml.emulator.backend import Backend
+from airflow_provider_azureml.emulator.context import EmulatorConfig
+from airflow_provider_azureml.emulator.faults import FaultInjector
+from airflow_provider_azureml.emulator.lifecycle import Durations
+from airflow_provider_azureml.emulator.routing import RequestCounter
+from airflow_provider_azureml.emulator.seed import DEFAULT_SEED
+from airflow_provider_azureml.emulator.server import EmulatorServer
+
+#: Phase durations that finish a one-step run in about a tenth of a second.
+FAST_DURATIONS = Durations(not_started=0.02, queued=0.03, step=0.05, cancel=0.02)
+
+
+class RunningEmulator:
+    """A started emulator; see the module docstring."""
+
+    def __init__(self, config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.config = config
+        self.faults = FaultInjector()
+        self._server = self._start(host, port)
+        self.url = self._server.url
+
+    def _start(self, host: str, port: int) -> EmulatorServer:
+        server = EmulatorServer(build_app(self.config, self.faults), host, port)
+        server.start()
+        return server
+
+    @property
+    def app(self) -> EmulatorApp:
+        return self._server.app
+
+    @property
+    def backend(self) -> Backend:
+        return self.app.services.backend
+
+    @property
+    def requests(self) -> RequestCounter:
+        return self.app.services.counter
+
+    def restart(self) -> None:
+        """Stop (writing the state file) and start again on the same port, as a new process would."""
+        host, port = self._server.socket.getsockname()[:2]
+        self._server.stop()
+        self._server = self._start(host, port)
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+@contextmanager
+def run_emulator(
+    *,
+    seed_file: str | Path | None = DEFAULT_SEED,
+    state_file: str | Path | None = None,
+    durations: Durations = FAST_DURATIONS,
+    expected_token: str | None = None,
+    allow_unknown_parameters: bool = False,
+    host: str = "127.0.0.1",
+    port: int = 0,
+) -> Iterator[RunningEmulator]:
+    """Serve the emulator from a background thread for the duration of the ``with`` block."""
+    config = EmulatorConfig(
+        seed_file=Path(seed_file) if seed_file else None,
+        state_file=Path(state_file) if state_file else None,
+        expected_token=expected_token,
+        allow_unknown_parameters=allow_unknown_parameters,
+        durations=durations,
+    )
+    emulator = RunningEmulator(config, host, port)
+    try:
+        yield emulator
+    finally:
+        emulator.stop()
+
+
+__all__ = ["FAST_DURATIONS", "RunningEmulator", "run_emulator"]

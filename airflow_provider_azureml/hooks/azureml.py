@@ -1,0 +1,353 @@
+"""Hook for Azure Machine Learning pipelines (SDK v1), over the project's own REST client.
+
+Importing this module is cheap: azureml, azure.identity and azure.core are only imported when a credential
+or a ``Workspace`` is actually built. Nothing is requested at construction either: the connection is read,
+the credential built and the service hosts discovered on first use.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow.sdk import BaseHook
+from airflow.sdk.exceptions import AirflowException
+
+from airflow_provider_azureml.client.async_client import AsyncAzureMLClient
+from airflow_provider_azureml.client.config import AzureMLConnectionConfig
+from airflow_provider_azureml.client.credentials import TokenProvider, build_credential
+from airflow_provider_azureml.client.errors import AzureMLConfigError
+from airflow_provider_azureml.client.models import (
+    GraphInterface,
+    PipelineEndpoint,
+    PipelineParameterSpec,
+    PipelineRun,
+    PublishedPipeline,
+    Run,
+    SubmissionRequest,
+)
+from airflow_provider_azureml.client.retry import RetrySettings
+from airflow_provider_azureml.client.sync_client import AzureMLClient
+
+if TYPE_CHECKING:
+    from airflow.sdk import Connection
+
+
+def _credential_authentication(tokens: TokenProvider, cloud: str) -> Any:
+    """An azureml-core ``TokenAuthentication`` fed by our token cache (REST doc, section 6).
+
+    ``TokenAuthentication`` lacks ``_get_azureml_client_token``; the subclass adds it. Passing ``cloud``
+    keeps azureml-core from fetching cloud metadata over the network.
+    """
+    from azureml._vendor.azure_cli_core.auth.util import resource_to_scopes
+    from azureml.core.authentication import TokenAuthentication
+
+    class CredentialAuthentication(TokenAuthentication):
+        def __init__(self) -> None:
+            super().__init__(get_token_for_audience=self._token_for_resource, cloud=cloud)
+
+        def _token_for_resource(self, resource: str) -> str:
+            return tokens.get_token(resource_to_scopes(resource)[0])
+
+        def _get_azureml_client_token(self) -> str:
+            return self._token_for_resource(self._get_aml_resource_id())
+
+    return CredentialAuthentication()
+
+
+class AzureMLHook(BaseHook):
+    """
+    Talk to an Azure ML workspace: published pipelines, pipeline endpoints, runs and their logs.
+
+    :param azureml_conn_id: the ``azureml`` connection.
+    :param max_retries: retries on 429, 5xx and connection errors (else the connection's, else 6).
+    :param retry_max_seconds: total time one request may spend retrying (default 300).
+    :param request_timeout: per-request timeout in seconds (else the connection's, else 60).
+    """
+
+    conn_name_attr = "azureml_conn_id"
+    default_conn_name = "azureml_default"
+    conn_type = "azureml"
+    hook_name = "Azure Machine Learning"
+
+    def __init__(
+        self,
+        azureml_conn_id: str = default_conn_name,
+        *,
+        max_retries: int | None = None,
+        retry_max_seconds: float | None = None,
+        request_timeout: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.azureml_conn_id = azureml_conn_id
+        self._overrides = {
+            "max_retries": max_retries,
+            "retry_max_seconds": retry_max_seconds,
+            "request_timeout": request_timeout,
+        }
+        self._connection: Connection | None = None
+
+    # Configuration -------------------------------------------------------------------------------
+
+    @cached_property
+    def config(self) -> AzureMLConnectionConfig:
+        """The parsed connection; a bad field raises ``AirflowException`` naming it, before any request."""
+        connection = self._connection or self.get_connection(self.azureml_conn_id)
+        try:
+            return AzureMLConnectionConfig.from_connection(connection)
+        except AzureMLConfigError as error:
+            raise AirflowException(str(error)) from None
+
+    @cached_property
+    def settings(self) -> RetrySettings:
+        """Operator overrides, else the connection's ``max_retries`` / ``timeout``, else the defaults."""
+        defaults = RetrySettings()
+        chosen = {
+            "max_retries": self._first(
+                self._overrides["max_retries"], self.config.max_retries, defaults.max_retries
+            ),
+            "retry_max_seconds": self._first(
+                self._overrides["retry_max_seconds"], defaults.retry_max_seconds
+            ),
+            "request_timeout": self._first(
+                self._overrides["request_timeout"], self.config.timeout, defaults.request_timeout
+            ),
+        }
+        return RetrySettings(**chosen)
+
+    @staticmethod
+    def _first(*values: Any) -> Any:
+        return next(value for value in values if value is not None)
+
+    @property
+    def retry_settings(self) -> dict[str, Any]:
+        """JSON-able hook keyword arguments, for a trigger to rebuild the same client."""
+        return self.settings.to_dict()
+
+    @cached_property
+    def tokens(self) -> TokenProvider:
+        """One token cache for the sync client, the async client and the SDK workspace."""
+        return TokenProvider(build_credential(self.config))
+
+    # Clients ---------------------------------------------------------------------------------------
+
+    @cached_property
+    def client(self) -> AzureMLClient:
+        return AzureMLClient(self.config, settings=self.settings, tokens=self.tokens)
+
+    def get_client(self) -> AzureMLClient:
+        return self.client
+
+    def get_async_client(self) -> AsyncAzureMLClient:
+        """A new httpx-based client with the same settings and token cache; close it (``async with``)."""
+        return AsyncAzureMLClient(self.config, settings=self.settings, tokens=self.tokens)
+
+    @classmethod
+    async def get_async_client_for(cls, azureml_conn_id: str, **retry_settings: Any) -> AsyncAzureMLClient:
+        """Trigger side: rebuild the async client from the connection id and ``retry_settings`` alone."""
+        hook = cls(azureml_conn_id, **retry_settings)
+        hook._connection = await cls.aget_connection(azureml_conn_id)
+        return hook.get_async_client()
+
+    # Published pipelines and endpoints ------------------------------------------------------------
+
+    def get_published_pipeline(self, pipeline_id: str) -> PublishedPipeline:
+        """``GET {api}/pipelines/v1.0{scope}/Pipelines/{pipeline_id}``."""
+        return self.client.get_published_pipeline(pipeline_id)
+
+    def get_graph_interface(self, graph_id: str) -> GraphInterface:
+        """``GET {api}/pipelines/v1.0{scope}/Graphs/{graph_id}/Interface``."""
+        return self.client.get_graph_interface(graph_id)
+
+    def get_pipeline_parameters(self, pipeline_id: str) -> list[PipelineParameterSpec]:
+        """Declared parameters: the graph interface's types, else ``ParameterAssignments`` names."""
+        return self.client.get_pipeline_parameters(pipeline_id)
+
+    def get_pipeline_endpoint(
+        self, *, endpoint_id: str | None = None, name: str | None = None
+    ) -> PipelineEndpoint:
+        """``GET .../PipelineEndpoints/Id/{endpoint_id}`` or ``.../PipelineEndpoints/Name?Name={name}``."""
+        return self.client.get_pipeline_endpoint(endpoint_id=endpoint_id, name=name)
+
+    # Submitting -------------------------------------------------------------------------------------
+    # A submit is not blindly retried: with no answer after sending, AzureMLAmbiguousSubmitError is
+    # raised so the caller can look the run up by its tags (find_runs_by_tags) before resubmitting.
+
+    def submit_pipeline_run(
+        self,
+        published_pipeline_id: str,
+        *,
+        experiment_name: str,
+        parameter_assignments: dict[str, Any] | None = None,
+        data_path_assignments: dict[str, Any] | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        continue_on_step_failure: bool | None = None,
+        parent_run_id: str | None = None,
+    ) -> PipelineRun:
+        """``POST {api}/pipelines/v1.0{scope}/PipelineRuns/PipelineSubmit/{published_pipeline_id}``."""
+        request = SubmissionRequest.build(
+            experiment_name,
+            parameter_assignments=parameter_assignments,
+            data_path_assignments=data_path_assignments,
+            description=description,
+            tags=tags,
+            continue_on_step_failure=continue_on_step_failure,
+        )
+        return self.client.submit_pipeline_run(published_pipeline_id, request, parent_run_id=parent_run_id)
+
+    def submit_pipeline_endpoint_run(
+        self,
+        endpoint_id: str,
+        *,
+        experiment_name: str,
+        pipeline_version: str | None = None,
+        parameter_assignments: dict[str, Any] | None = None,
+        data_path_assignments: dict[str, Any] | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        continue_on_step_failure: bool | None = None,
+        parent_run_id: str | None = None,
+    ) -> PipelineRun:
+        """``POST .../PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}[/{version}?pipelineVersion=]``.
+
+        Unlike the SDK, ``continue_on_step_failure`` is sent when given.
+        """
+        request = SubmissionRequest.build(
+            experiment_name,
+            parameter_assignments=parameter_assignments,
+            data_path_assignments=data_path_assignments,
+            description=description,
+            tags=tags,
+            continue_on_step_failure=continue_on_step_failure,
+        )
+        return self.client.submit_pipeline_endpoint_run(
+            endpoint_id, request, pipeline_version=pipeline_version, parent_run_id=parent_run_id
+        )
+
+    def invoke_rest_endpoint(
+        self,
+        url: str,
+        *,
+        experiment_name: str,
+        parameter_assignments: dict[str, Any] | None = None,
+        data_path_assignments: dict[str, Any] | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        continue_on_step_failure: bool | None = None,
+        parent_run_id: str | None = None,
+    ) -> PipelineRun:
+        """``POST {url}``: a published pipeline's or endpoint's REST URL, if its host may get the token."""
+        request = SubmissionRequest.build(
+            experiment_name,
+            parameter_assignments=parameter_assignments,
+            data_path_assignments=data_path_assignments,
+            description=description,
+            tags=tags,
+            continue_on_step_failure=continue_on_step_failure,
+        )
+        return self.client.invoke_rest_endpoint(url, request, parent_run_id=parent_run_id)
+
+    # Runs ---------------------------------------------------------------------------------------------
+
+    def get_pipeline_run(self, run_id: str) -> PipelineRun:
+        """``GET {api}/pipelines/v1.0{scope}/PipelineRuns/{run_id}`` (status as AEVA reports it)."""
+        return self.client.get_pipeline_run(run_id)
+
+    def cancel_pipeline_run(self, run_id: str) -> None:
+        """``DELETE .../PipelineRuns/{run_id}/Execution``; a run that already ended is not an error."""
+        self.client.cancel_pipeline_run(run_id)
+
+    def get_run(self, experiment_name: str, run_id: str) -> Run:
+        """``GET {history}/history/v1.0{scope}/experiments/{experiment_name}/runs/{run_id}``."""
+        return self.client.get_run(experiment_name, run_id)
+
+    def get_run_details(self, experiment_name: str, run_id: str) -> Run:
+        """``GET .../experiments/{experiment_name}/runs/{run_id}/details``: where a failure's error lives."""
+        return self.client.get_run_details(experiment_name, run_id)
+
+    def list_step_runs(self, experiment_name: str, run_id: str) -> list[Run]:
+        """``GET .../experiments/{experiment_name}/runs/{run_id}/children``, every page."""
+        return self.client.list_step_runs(experiment_name, run_id)
+
+    def find_runs_by_tags(
+        self,
+        experiment_name: str,
+        tags: dict[str, str],
+        *,
+        status: str | None = None,
+        created_after: datetime | None = None,
+    ) -> list[Run]:
+        """``POST .../experiments/{experiment_name}/runs:query``, OData filter on tags (and status, time)."""
+        return self.client.find_runs_by_tags(
+            experiment_name, tags, status=status, created_after=created_after
+        )
+
+    def get_step_log_tail(self, run: Run, lines: int = 50) -> str:
+        """Last lines of a step's driver log, read through the artifact service (never a SAS URL)."""
+        return self.client.get_step_log_tail(run, lines)
+
+    # Links, connection test and the SDK workspace -------------------------------------------------
+
+    def check_token_host(self, url: str) -> None:
+        """Raise ``AzureMLHostNotAllowedError`` unless ``url``'s host may receive the bearer token."""
+        self.config.host_policy.check(url)
+
+    def studio_run_url(self, run_id: str, experiment_name: str | None = None) -> str:
+        """Azure ML Studio page of a run, computed without any request.
+
+        With an endpoint override (the emulator) the same path and query go to the override's origin.
+        ``experiment_name`` is not needed by Studio's run page; it is accepted for links that want it.
+        """
+        config = self.config
+        base = config.endpoint or config.cloud_info.studio_url
+        wsid = (
+            f"/subscriptions/{config.subscription_id}/resourcegroups/{config.resource_group}"
+            f"/workspaces/{config.workspace_name}"
+        )
+        url = f"{base}/runs/{quote(run_id, safe='')}?wsid={quote(wsid, safe='/')}"
+        return url + (f"&tid={quote(config.tenant_id, safe='')}" if config.tenant_id else "")
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Really call the service: ARM workspace, discovery, then ``GET {api}/.../DataTypes``."""
+        try:
+            hosts = self.client.discover()
+            self.client.list_data_types()
+        except Exception as error:
+            return False, self._scrub(f"{type(error).__name__}: {error}")
+        return (
+            True,
+            f"Connected to Azure ML workspace {self.config.workspace_name!r} (pipelines at {hosts.api})",
+        )
+
+    def _scrub(self, text: str) -> str:
+        """Belt and braces: strip the connection's secrets from a message shown in the UI."""
+        config = self.config
+        for secret in (config.client_secret, config.certificate_password):
+            if secret and secret.get_secret_value():
+                text = text.replace(secret.get_secret_value(), "***")
+        return text
+
+    def get_workspace(self) -> Any:
+        """An ``azureml.core.Workspace`` on the same credential and the same discovered hosts.
+
+        ``_workspace_id`` and ``_discovery_url_internal`` come from the ARM and discovery answers, so the SDK
+        makes no ARM call of its own and talks to the same hosts (with an override: the emulator).
+        """
+        from azureml.core import Workspace
+
+        config = self.config
+        hosts = self.client.hosts()
+        workspace = Workspace(
+            config.subscription_id,
+            config.resource_group,
+            config.workspace_name,
+            auth=_credential_authentication(self.tokens, config.cloud_info.sdk_name),
+            _disable_service_check=True,
+            _workspace_id=hosts.workspace_id,
+            _cloud=config.cloud_info.sdk_name,
+        )
+        workspace._discovery_url_internal = hosts.discovery_url
+        return workspace

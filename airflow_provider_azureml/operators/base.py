@@ -1,0 +1,342 @@
+"""What submitting operators share: submit once, remember the run, wait in one of three ways, fail clearly.
+
+The synchronous path runs through Airflow's ``ResumableJobMixin`` (the run id goes to the task state
+store before any wait), and the deferrable path reuses it: ``poll_until_complete`` defers, after the mixin
+has stored the id. The gap the mixin documents (a worker killed between submit and store) is closed by
+tagging each submission with an idempotency key and looking it up before submitting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.bases.resumablejobmixin import ResumableJobMixin
+from airflow.sdk.configuration import conf
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
+
+from airflow_provider_azureml.client.errors import (
+    AzureMLAmbiguousSubmitError,
+    AzureMLConfigError,
+    AzureMLConnectionError,
+    AzureMLNotFoundError,
+    AzureMLServiceError,
+)
+from airflow_provider_azureml.client.retry import is_transient
+from airflow_provider_azureml.client.statuses import RunState, RunStatus
+from airflow_provider_azureml.links.studio import (
+    XCOM_EXPERIMENT_NAME,
+    XCOM_RUN_ID,
+    XCOM_STUDIO_URL,
+    AzureMLPipelineRunLink,
+)
+from airflow_provider_azureml.utils.events import validate_event
+from airflow_provider_azureml.utils.idempotency import IDEMPOTENCY_TAG, submission_tags
+from airflow_provider_azureml.utils.parameters import check_scalar_values
+from airflow_provider_azureml.utils.progress import ProgressLog, describe_progress, explain_failure
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_azureml.client.models import PipelineRun
+    from airflow_provider_azureml.hooks.azureml import AzureMLHook
+
+DEFAULT_TIMEOUT = 7 * 24 * 3600.0
+
+
+def _default_deferrable() -> bool:
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+def run_ref(run_id: str, experiment_name: str) -> dict[str, str]:
+    """What the task state store keeps for a run: JSON, enough to reconnect."""
+    return {"run_id": run_id, "experiment_name": experiment_name}
+
+
+class AzureMLHookMixin:
+    """Connection and HTTP-retry settings, and the hook they make."""
+
+    azureml_conn_id: str
+    max_retries: int | None
+    retry_max_seconds: float | None
+    request_timeout: float | None
+
+    @cached_property
+    def hook(self) -> AzureMLHook:
+        from airflow_provider_azureml.hooks.azureml import AzureMLHook
+
+        return AzureMLHook(
+            self.azureml_conn_id,
+            max_retries=self.max_retries,
+            retry_max_seconds=self.retry_max_seconds,
+            request_timeout=self.request_timeout,
+        )
+
+    @property
+    def retry_settings(self) -> dict[str, Any]:
+        return {
+            "max_retries": self.max_retries,
+            "retry_max_seconds": self.retry_max_seconds,
+            "request_timeout": self.request_timeout,
+        }
+
+
+def as_airflow_error(error: Exception) -> AirflowException:
+    """Errors that a retry cannot fix fail the task at once; the rest may be retried."""
+    if isinstance(error, (AzureMLConfigError, AzureMLNotFoundError)):
+        return AirflowFailException(str(error))
+    if isinstance(error, AzureMLServiceError) and error.status_code in (400, 401, 403):
+        return AirflowFailException(str(error))
+    return AirflowException(str(error))
+
+
+class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOperator):
+    """
+    Base of the operators that start a pipeline run; subclasses say how to submit (``_submit``).
+
+    :param experiment_name: Azure ML experiment the run belongs to.
+    :param pipeline_parameters: PipelineParameter overrides (scalar values).
+    :param data_path_assignments: DataPath parameter overrides: ``{name: {"DataStoreName", "RelativePath"}}``.
+    :param description: run description.
+    :param tags: run tags; the operator adds ``airflow.*`` tags identifying the task instance.
+    :param continue_on_step_failure: let independent steps go on after a step fails.
+    :param wait_for_completion: wait for a terminal state (default True).
+    :param deferrable: wait in the triggerer (default ``[operators] default_deferrable``).
+    :param poll_interval: seconds between status reads.
+    :param timeout: seconds to wait before failing (and cancelling, with ``cancel_on_kill``).
+    :param cancel_on_kill: cancel the remote run when the task is killed or times out.
+    :param validate_parameters: check names and types against the pipeline's declared parameters.
+    """
+
+    template_fields: Sequence[str] = (
+        "experiment_name",
+        "pipeline_parameters",
+        "data_path_assignments",
+        "description",
+        "tags",
+        "azureml_conn_id",
+    )
+    template_fields_renderers = {
+        "pipeline_parameters": "json",
+        "data_path_assignments": "json",
+        "tags": "json",
+    }
+    operator_extra_links = (AzureMLPipelineRunLink(),)
+    ui_color = "#cfe6fb"
+    external_id_key = "azureml_pipeline_run"
+
+    def __init__(
+        self,
+        *,
+        experiment_name: str,
+        pipeline_parameters: dict[str, Any] | None = None,
+        data_path_assignments: dict[str, dict[str, str]] | None = None,
+        description: str | None = None,
+        tags: dict[str, str] | None = None,
+        continue_on_step_failure: bool | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool | None = None,
+        poll_interval: float = 30.0,
+        timeout: float = DEFAULT_TIMEOUT,
+        cancel_on_kill: bool = True,
+        validate_parameters: bool = True,
+        azureml_conn_id: str = "azureml_default",
+        max_retries: int | None = None,
+        retry_max_seconds: float | None = None,
+        request_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.experiment_name = experiment_name
+        self.pipeline_parameters = pipeline_parameters
+        self.data_path_assignments = data_path_assignments
+        self.description = description
+        self.tags = tags
+        self.continue_on_step_failure = continue_on_step_failure
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = _default_deferrable() if deferrable is None else deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.cancel_on_kill = cancel_on_kill
+        self.validate_parameters = validate_parameters
+        self.azureml_conn_id = azureml_conn_id
+        self.max_retries = max_retries
+        self.retry_max_seconds = retry_max_seconds
+        self.request_timeout = request_timeout
+        self.run_id: str | None = None
+
+    # -- subclass hooks -------------------------------------------------------------------------------
+    def _check_target(self) -> None:
+        """Validate what will be submitted against the service (pipeline exists, parameters known)."""
+        raise NotImplementedError
+
+    def _submit(self, tags: dict[str, str]) -> PipelineRun:
+        raise NotImplementedError
+
+    def _describe_target(self) -> dict[str, Any]:
+        """What was submitted, for the returned summary."""
+        raise NotImplementedError
+
+    # -- submission -----------------------------------------------------------------------------------
+    def execute(self, context: Context) -> Any:
+        return self.execute_resumable(context)
+
+    def _check_fields(self) -> None:
+        if self.pipeline_parameters is not None:
+            check_scalar_values(self.pipeline_parameters)
+        if self.tags is not None and not isinstance(self.tags, dict):
+            raise AzureMLConfigError(f"tags must be a mapping of str to str, got {type(self.tags).__name__}")
+
+    def submit_job(self, context: Context) -> Any:
+        tags = {**{str(k): str(v) for k, v in (self.tags or {}).items()}, **submission_tags(context)}
+        try:
+            self._check_fields()
+            previous = self._find_previous_run(tags[IDEMPOTENCY_TAG])
+            if previous is not None:
+                self.log.info("Reconnecting to run %s submitted by an earlier try of this task", previous)
+                return run_ref(previous, self.experiment_name)
+            self._check_target()
+            return run_ref(self._submit_once(tags), self.experiment_name)
+        except (AzureMLConfigError, AzureMLServiceError, AzureMLConnectionError) as error:
+            raise as_airflow_error(error) from error
+
+    def _find_previous_run(self, key: str) -> str | None:
+        """The newest run tagged with this task instance's key, if it is active or succeeded."""
+        runs = self.hook.find_runs_by_tags(self.experiment_name, {IDEMPOTENCY_TAG: key})
+        for run in sorted(runs, key=lambda r: r.created_utc or "", reverse=True):
+            status = RunStatus.normalize(run.status)
+            return run.run_id if status not in RunStatus.FAILURE else None
+        return None
+
+    def _submit_once(self, tags: dict[str, str]) -> str:
+        """Submit; when the answer was lost after sending, look the run up before sending again."""
+        try:
+            run = self._submit(tags)
+        except AzureMLAmbiguousSubmitError:
+            self.log.warning("The submit answer was lost; looking the run up by its idempotency tag")
+            found = self._find_previous_run(tags[IDEMPOTENCY_TAG])
+            if found is not None:
+                return found
+            run = self._submit(tags)
+        self.log.info("Submitted Azure ML pipeline run %s (experiment %s)", run.id, self.experiment_name)
+        return run.id
+
+    # -- ResumableJobMixin ----------------------------------------------------------------------------
+    def get_job_status(self, external_id: Any, context: Context) -> str:
+        return self.hook.get_pipeline_run(external_id["run_id"]).status
+
+    def is_job_active(self, status: str) -> bool:
+        return not RunState(status).is_terminal
+
+    def is_job_succeeded(self, status: str) -> bool:
+        return RunState(status).is_successful
+
+    def poll_until_complete(self, external_id: Any, context: Context) -> Any:
+        self._remember(context, external_id)
+        if self.wait_for_completion:
+            status = self.hook.get_pipeline_run(self.run_id or "").status
+            if self.deferrable and not RunState(status).is_terminal:
+                self._defer(external_id)
+            self._wait(external_id, status)
+        return self.get_job_result(external_id, context)
+
+    def get_job_result(self, external_id: Any, context: Context) -> dict[str, Any]:
+        self._remember(context, external_id)
+        run = self.hook.get_pipeline_run(external_id["run_id"])
+        return {
+            "run_id": run.id,
+            "experiment_name": external_id["experiment_name"],
+            "status": run.status,
+            "studio_url": self.hook.studio_run_url(run.id, external_id["experiment_name"]),
+            "parameters": {str(k): str(v) for k, v in (self.pipeline_parameters or {}).items()},
+            **self._describe_target(),
+        }
+
+    def _remember(self, context: Context, external_id: Any) -> None:
+        """Push the run id and Studio URL once per try, before any wait."""
+        if self.run_id == external_id["run_id"]:
+            return
+        self.run_id = external_id["run_id"]
+        ti = context["ti"]
+        ti.xcom_push(key=XCOM_RUN_ID, value=self.run_id)
+        ti.xcom_push(key=XCOM_EXPERIMENT_NAME, value=external_id["experiment_name"])
+        ti.xcom_push(
+            key=XCOM_STUDIO_URL, value=self.hook.studio_run_url(self.run_id, external_id["experiment_name"])
+        )
+
+    # -- waiting --------------------------------------------------------------------------------------
+    def _defer(self, external_id: Any) -> None:
+        from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger
+
+        self.defer(
+            trigger=AzureMLPipelineRunTrigger(
+                run_id=external_id["run_id"],
+                experiment_name=external_id["experiment_name"],
+                azureml_conn_id=self.azureml_conn_id,
+                poll_interval=self.poll_interval,
+                end_time=time.time() + self.timeout,
+                cancel_on_kill=self.cancel_on_kill,
+                retry_settings=self.retry_settings,
+            ),
+            method_name="execute_complete",
+        )
+
+    def _wait(self, external_id: Any, status: str) -> None:
+        run_id, experiment = external_id["run_id"], external_id["experiment_name"]
+        deadline = time.monotonic() + self.timeout
+        progress = ProgressLog()
+        while True:
+            try:
+                status = self.hook.get_pipeline_run(run_id).status
+                steps = self.hook.list_step_runs(experiment, run_id)
+                if line := progress.update(describe_progress(status, steps)):
+                    self.log.info("Azure ML pipeline run %s: %s", run_id, line)
+            except (AzureMLConnectionError, AzureMLServiceError) as error:
+                if not is_transient(error):
+                    raise as_airflow_error(error) from error
+                self.log.warning("Could not read run %s, will retry: %s", run_id, error)
+            if RunState(status).is_terminal:
+                return self._finish(run_id, experiment, status)
+            if time.monotonic() >= deadline:
+                return self._finish(run_id, experiment, status, timed_out=True)
+            time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
+
+    def _finish(self, run_id: str, experiment: str, status: str, *, timed_out: bool = False) -> None:
+        """Return on success; otherwise raise with the failing steps' own errors and log tail."""
+        state = RunState(status)
+        if state.is_successful:
+            self.log.info("Azure ML pipeline run %s %s", run_id, status)
+            return
+        if not state.is_terminal and timed_out:
+            if self.cancel_on_kill:
+                self.hook.cancel_pipeline_run(run_id)
+                self.log.warning("Cancel requested for run %s after the %ss timeout", run_id, self.timeout)
+            raise AirflowException(f"Azure ML pipeline run {run_id} still {status} after {self.timeout}s")
+        message, tail = explain_failure(self.hook, run_id, experiment, status)
+        if tail:
+            self.log.error("Last lines of the failing step's log:\n%s", tail)
+        raise AirflowException(message)
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        try:
+            event = validate_event(event)
+        except ValueError as error:
+            raise AirflowException(str(error)) from error
+        if event["status"] == "error":
+            raise AirflowException(event["message"])
+        external_id = run_ref(event["run_id"], event["experiment_name"])
+        self._finish(
+            event["run_id"],
+            event["experiment_name"],
+            event["run_status"],
+            timed_out=event["status"] == "timeout",
+        )
+        return self.get_job_result(external_id, context)
+
+    def on_kill(self) -> None:
+        if self.cancel_on_kill and self.run_id:
+            self.hook.cancel_pipeline_run(self.run_id)
+            self.log.info("Cancel requested for Azure ML pipeline run %s", self.run_id)

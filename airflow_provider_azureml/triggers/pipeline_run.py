@@ -1,0 +1,120 @@
+"""Deferred wait for an Azure ML pipeline run, polled from the triggerer's event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_azureml.client.retry import is_transient
+from airflow_provider_azureml.client.statuses import RunState, RunStatus
+from airflow_provider_azureml.utils.events import build_error_event, build_run_event
+from airflow_provider_azureml.utils.progress import ProgressLog, describe_progress
+
+MAX_BACKOFF_SECONDS = 300.0
+
+
+class AzureMLPipelineRunTrigger(BaseTrigger):
+    """
+    Poll a pipeline run until it ends or ``end_time`` (epoch seconds) passes.
+
+    Throttling and transient errors back off exponentially instead of failing the task. After the
+    deadline the run is read once more, so a run that finished meanwhile is not reported as a timeout.
+    ``on_kill`` (a user marking the task failed, or clearing it) cancels the remote run when
+    ``cancel_on_kill``; ``cleanup`` never does, so a triggerer restart leaves the run alone.
+    """
+
+    def __init__(
+        self,
+        run_id: str,
+        experiment_name: str,
+        azureml_conn_id: str = "azureml_default",
+        poll_interval: float = 30.0,
+        end_time: float | None = None,
+        cancel_on_kill: bool = True,
+        retry_settings: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.run_id = run_id
+        self.experiment_name = experiment_name
+        self.azureml_conn_id = azureml_conn_id
+        self.poll_interval = poll_interval
+        self.end_time = end_time
+        self.cancel_on_kill = cancel_on_kill
+        self.retry_settings = retry_settings or {}
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{self.__class__.__module__}.{self.__class__.__name__}",
+            {
+                "run_id": self.run_id,
+                "experiment_name": self.experiment_name,
+                "azureml_conn_id": self.azureml_conn_id,
+                "poll_interval": self.poll_interval,
+                "end_time": self.end_time,
+                "cancel_on_kill": self.cancel_on_kill,
+                "retry_settings": self.retry_settings,
+            },
+        )
+
+    async def _client(self) -> Any:
+        from airflow_provider_azureml.hooks.azureml import AzureMLHook
+
+        return await AzureMLHook.get_async_client_for(self.azureml_conn_id, **self.retry_settings)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        progress = ProgressLog()
+        delay = self.poll_interval
+        status = RunStatus.UNKNOWN
+        async with await self._client() as client:
+            while True:
+                try:
+                    run = await client.get_pipeline_run(self.run_id)
+                    steps = await client.list_step_runs(self.experiment_name, self.run_id)
+                except Exception as error:
+                    if not is_transient(error):
+                        yield TriggerEvent(self._error_event(error))
+                        return
+                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
+                    self.log.warning(
+                        "Transient error polling run %s, next poll in %.0fs: %s", self.run_id, delay, error
+                    )
+                else:
+                    delay, status = self.poll_interval, run.status
+                    if line := progress.update(describe_progress(run.status, steps)):
+                        self.log.info("Azure ML pipeline run %s: %s", self.run_id, line)
+                    if RunState(run.status).is_terminal:
+                        yield TriggerEvent(build_run_event(self.run_id, self.experiment_name, run.status))
+                        return
+                if self.end_time is not None and time.time() >= self.end_time:
+                    yield TriggerEvent(await self._final_look(client, status))
+                    return
+                await asyncio.sleep(self._sleep_for(delay))
+
+    def _sleep_for(self, delay: float) -> float:
+        if self.end_time is None:
+            return delay
+        return max(0.0, min(delay, self.end_time - time.time()))
+
+    async def _final_look(self, client: Any, last_status: str) -> dict[str, Any]:
+        """Read the run once more at the deadline; a transient error keeps the last status seen."""
+        try:
+            last_status = (await client.get_pipeline_run(self.run_id)).status
+        except Exception as error:
+            if not is_transient(error):
+                raise
+        return build_run_event(self.run_id, self.experiment_name, last_status, timed_out=True)
+
+    def _error_event(self, error: Exception) -> dict[str, Any]:
+        message = f"Polling Azure ML pipeline run {self.run_id} failed: {error}"
+        return build_error_event(self.run_id, self.experiment_name, message)
+
+    async def on_kill(self) -> None:
+        if not self.cancel_on_kill:
+            return
+        async with await self._client() as client:
+            await client.cancel_pipeline_run(self.run_id)
+        self.log.info("Cancel requested for Azure ML pipeline run %s", self.run_id)

@@ -1,0 +1,49 @@
+"""The trigger event payload, built and checked in one place for the trigger, operators and sensor."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_azureml.client.statuses import RunState
+
+EVENT_KEYS = frozenset({"status", "run_id", "experiment_name", "run_status", "message"})
+
+
+def build_run_event(
+    run_id: str, experiment_name: str, run_status: str, *, timed_out: bool = False
+) -> dict[str, Any]:
+    """Payload for a terminal run, or for a deadline reached while it was still active."""
+    state = RunState(run_status)
+    if state.is_successful:
+        status, message = "success", f"Azure ML pipeline run {run_id} {run_status}."
+    elif state.is_terminal:
+        status, message = "failed", f"Azure ML pipeline run {run_id} ended {run_status}."
+    elif timed_out:
+        status, message = "timeout", f"Azure ML pipeline run {run_id} still {run_status} at the deadline."
+    else:
+        raise ValueError(f"run {run_id} is {run_status}: neither terminal nor timed out")
+    return {
+        "status": status,
+        "run_id": run_id,
+        "experiment_name": experiment_name,
+        "run_status": run_status,
+        "message": message,
+    }
+
+
+def build_error_event(run_id: str, experiment_name: str, message: str) -> dict[str, Any]:
+    return {
+        "status": "error",
+        "run_id": run_id,
+        "experiment_name": experiment_name,
+        "run_status": "Unknown",
+        "message": message,
+    }
+
+
+def validate_event(event: Any) -> dict[str, Any]:
+    """Refuse an event that lacks a key the caller relies on, naming them."""
+    if not isinstance(event, dict) or not set(event) >= EVENT_KEYS:
+        missing = sorted(EVENT_KEYS - set(event or {})) if isinstance(event, dict) else sorted(EVENT_KEYS)
+        raise ValueError(f"malformed trigger event, missing {missing}: {event!r}")
+    return event

@@ -1,0 +1,57 @@
+"""The client secret and the bearer token never reach an exception, a repr or a log record."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from airflow.sdk.log import _secrets_masker
+
+from airflow_provider_azureml.client import routes
+from airflow_provider_azureml.client.credentials import TokenProvider, build_credential
+from airflow_provider_azureml.client.errors import AzureMLAuthError
+from airflow_provider_azureml.client.retry import RetrySettings
+from airflow_provider_azureml.client.sync_client import AzureMLClient
+from tests.client.helpers import CLIENT_SECRET, FakeCredential, Sleeps, make_config, path
+from tests.client.scripted_server import Reply, ScriptedServer
+
+
+def test_secret_and_tokens_are_registered_with_the_masker_and_never_shown(
+    server: ScriptedServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = make_config(
+        server, auth_method="service_principal_secret", client_id="app-1", client_secret=CLIENT_SECRET
+    )
+    real = build_credential(config)  # azure-identity object: constructing it makes no request
+    assert type(real).__name__ == "ClientSecretCredential"
+    credential = FakeCredential()
+    run_path = path(routes.GET_PIPELINE_RUN, run_id="r1")
+    server.script(
+        "GET", run_path, Reply(503), Reply(401, {"Error": {"Code": "InvalidToken", "Message": "expired"}})
+    )
+
+    with (
+        caplog.at_level(logging.DEBUG),
+        pytest.raises(AzureMLAuthError) as info,
+        AzureMLClient(
+            config, settings=RetrySettings(max_retries=2), tokens=TokenProvider(credential), sleep=Sleeps()
+        ) as client,
+    ):
+        shown = [repr(client), repr(client.tokens), repr(config), str(config)]
+        client.get_pipeline_run("r1")
+
+    token = credential.last_token
+    assert server.calls("GET", run_path)[0].headers["Authorization"] == f"Bearer {token}"
+    texts = [
+        str(info.value),
+        repr(info.value),
+        caplog.text,
+        *shown,
+        *(r.getMessage() for r in caplog.records),
+    ]
+    for text in texts:
+        assert CLIENT_SECRET not in text and token not in text
+    assert "retry 1 of 2" in caplog.text  # the retry was logged, without the token
+    masker = _secrets_masker()
+    assert masker.redact(f"x {CLIENT_SECRET} y") == "x *** y"
+    assert masker.redact(f"Bearer {token}") == "Bearer ***"

@@ -1,0 +1,63 @@
+"""Ids of the default seed, URL building and polling for the emulator tests."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from airflow_provider_azureml.client import routes
+from airflow_provider_azureml.client.routes import Route
+from airflow_provider_azureml.client.statuses import RunStatus
+
+T = TypeVar("T")
+SCOPE = {
+    "subscription_id": "00000000-0000-0000-0000-000000000001",
+    "resource_group": "rg-emulator",
+    "workspace_name": "ws-emulator",
+}
+WORKSPACE_ID = "5e1f3c7a-9d2b-4c8e-a6f0-3b7d9e1c2a40"
+TRAINING_V1 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"
+TRAINING_V2 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e02"
+SCORING = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e03"
+TRAINING_ENDPOINT = "9d4e2b7a-1c3f-4a5b-8c6d-7e8f9a0b1c01"
+SCORING_ENDPOINT = "9d4e2b7a-1c3f-4a5b-8c6d-7e8f9a0b1c02"
+TRAIN_NODE = "7a1c9e42"
+FAILING_RATE = "0.99"
+FAILING_MESSAGE = "ValueError: avg_rate=0.99 makes the loss diverge (loss=nan at epoch 3)"
+AUTH = {"Authorization": "Bearer test-token"}
+
+
+def url(base: str, route: Route, **params: object) -> str:
+    return base + route.path(**SCOPE, **params)
+
+
+def wait_for(probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 10.0) -> T:
+    """Call ``probe`` until ``done`` accepts its value; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still {value!r} after {timeout}s")
+        time.sleep(0.02)
+
+
+def submit(client: httpx.Client, base: str, pipeline_id: str = TRAINING_V1, **body: Any) -> dict[str, Any]:
+    payload = {"ExperimentName": "exp", **body}
+    response = client.post(url(base, routes.SUBMIT_PIPELINE, pipeline_id=pipeline_id), json=payload)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def run_status(client: httpx.Client, base: str, run_id: str) -> str:
+    response = client.get(url(base, routes.GET_PIPELINE_RUN, run_id=run_id))
+    assert response.status_code == 200, response.text
+    return response.json()["Status"]["StatusCode"]
+
+
+def wait_terminal(client: httpx.Client, base: str, run_id: str) -> str:
+    return wait_for(lambda: run_status(client, base, run_id), lambda status: status in RunStatus.TERMINAL)

@@ -1,0 +1,105 @@
+"""The pure parts: run timelines, planning with failures, and the OData filter subset."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_azureml.client.statuses import RunStatus as S
+from airflow_provider_azureml.emulator.__main__ import parser
+from airflow_provider_azureml.emulator.errors import BadRequest
+from airflow_provider_azureml.emulator.lifecycle import (
+    Durations,
+    StepSpec,
+    Timeline,
+    history_status,
+    plan_run,
+)
+from airflow_provider_azureml.emulator.odata import Clause, matches, parse_filter
+
+DURATIONS = Durations(not_started=1, queued=2, step=10, cancel=3)
+STEPS = [StepSpec("prep", "n1"), StepSpec("score", "n2", depends_on=("prep",)), StepSpec("report", "n3")]
+
+
+def test_plan_runs_steps_one_after_another() -> None:
+    plan = plan_run(STEPS, {}, DURATIONS, continue_on_step_failure=False)
+
+    assert plan.root.entries == ((0, S.NOT_STARTED), (1, S.QUEUED), (3, S.RUNNING), (33, S.FINISHED))
+    assert [plan.steps[s.name].entered(S.RUNNING) for s in STEPS] == [3, 13, 23]
+    assert plan.steps["score"].status_at(12.9) == S.NOT_STARTED
+    assert plan.steps["score"].status_at(13) == S.RUNNING
+    assert plan.steps["report"].status_at(40) == S.FINISHED
+    assert plan.failed_step is None
+
+
+def test_failure_stops_later_steps_unless_told_to_continue() -> None:
+    stop = plan_run(STEPS, {"prep": "boom"}, DURATIONS, continue_on_step_failure=False)
+    go_on = plan_run(STEPS, {"prep": "boom"}, DURATIONS, continue_on_step_failure=True)
+
+    assert stop.root.entries[-1] == (13, S.FAILED)
+    assert [stop.steps[s.name].final_status for s in STEPS] == [S.FAILED, S.NOT_STARTED, S.NOT_STARTED]
+    assert go_on.root.entries[-1] == (23, S.FAILED)
+    assert [go_on.steps[s.name].final_status for s in STEPS] == [S.FAILED, S.NOT_STARTED, S.FINISHED]
+    assert stop.failed_step == go_on.failed_step == "prep"
+
+
+def test_cancel_rewrites_only_the_future() -> None:
+    plan = plan_run(STEPS, {}, DURATIONS, continue_on_step_failure=False)
+
+    canceled = plan.root.cancel(5, DURATIONS.cancel)
+
+    assert canceled.entries[-2:] == ((5, S.CANCEL_REQUESTED), (8, S.CANCELED))
+    assert canceled.status_at(4) == S.RUNNING
+    assert canceled.status_at(6) == S.CANCEL_REQUESTED
+    assert canceled.ends_at == 8
+    assert plan.root.cancel(40, 3) == plan.root
+    assert canceled.cancel(6, 3) == canceled
+
+
+def test_timelines_reject_transitions_outside_the_table() -> None:
+    with pytest.raises(ValueError, match="Finished -> Running"):
+        Timeline.of((0, S.NOT_STARTED), (1, S.RUNNING), (2, S.FINISHED), (3, S.RUNNING))
+    with pytest.raises(ValueError, match="NotStarted -> Finished"):
+        Timeline.of((0, S.NOT_STARTED), (1, S.FINISHED))
+    with pytest.raises(ValueError, match="starts NotStarted"):
+        Timeline.of((0, S.RUNNING))
+
+
+def test_history_spells_success_completed() -> None:
+    assert history_status(S.FINISHED) == S.COMPLETED
+    assert history_status(S.CANCEL_REQUESTED) == S.CANCEL_REQUESTED
+
+
+def test_filter_parsing() -> None:
+    clauses = parse_filter(
+        "(Tags/a.b eq 'x and y') and (Status eq Running) and (CreatedUtc ge 2024-01-01T00:00:00Z)"
+    )
+
+    assert clauses == [
+        Clause("eq", "Tags", "a.b", "x and y"),
+        Clause("eq", "Status", None, "Running"),
+        Clause("time", "CreatedUtc", None, 1704067200.0, "ge"),
+    ]
+    fields = {"Tags": {"a.b": "x and y"}, "Status": "Running", "CreatedUtc": 1704067200.0, "Properties": {}}
+    assert matches(clauses, fields)
+    assert not matches(clauses, {**fields, "Status": "Completed"})
+    assert parse_filter("  ") == []
+    with pytest.raises(BadRequest, match="not-a-date"):
+        parse_filter("CreatedUtc ge not-a-date")
+
+
+def test_cli_help_documents_every_option() -> None:
+    text = parser().format_help()
+
+    for option in (
+        "--host",
+        "--port",
+        "--seed",
+        "--no-seed",
+        "--state",
+        "--expected-token",
+        "--allow-unknown-parameters",
+        "--public-url",
+        "--duration",
+        "--log-level",
+    ):
+        assert option in text
