@@ -18,8 +18,8 @@ lock:
 	$(PYTHON) -m uv pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o constraints.txt
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check airflow_provider_azureml tests dags
-	$(VENV)/bin/ruff format --check airflow_provider_azureml tests dags
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy
@@ -29,3 +29,6 @@ test: $(STAMP) lint typecheck
 
 clean:
 	rm -rf $(VENV) .airflow-home .demo .pytest_cache .mypy_cache .ruff_cache
+
+demo: $(STAMP)
+	$(PY) -m tools.demo
