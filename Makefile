@@ -32,3 +32,6 @@ clean:
 
 demo: $(STAMP)
 	$(PY) -m tools.demo
+
+up: $(STAMP)
+	bash tools/up.sh
