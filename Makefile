@@ -35,3 +35,6 @@ demo: $(STAMP)
 
 up: $(STAMP)
 	bash tools/up.sh
+
+bench: $(STAMP)
+	$(PY) -m benchmarks

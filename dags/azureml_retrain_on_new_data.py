@@ -15,7 +15,9 @@ from airflow.sdk import DAG, Asset, task
 
 from airflow_provider_azureml.operators.submit_pipeline_run import AzureMLSubmitPipelineRunOperator
 
-training_data = Asset(name="training_data", uri="azureml://datastores/workspaceblobstore/paths/training-data/")
+training_data = Asset(
+    name="training_data", uri="azureml://datastores/workspaceblobstore/paths/training-data/"
+)
 
 with DAG(
     dag_id="azureml_training_data_landing",

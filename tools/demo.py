@@ -20,6 +20,7 @@ from tools.local_airflow import REPO, DagTestResult, LocalAirflow, emulator_conn
 
 #: (DAG id, run conf), in the order a new user would meet them.
 DEMO_DAGS: list[tuple[str, dict[str, Any] | None]] = [
+    ("azureml_publish_pipelines", None),
     ("azureml_recurring_training", {"avg_rate": 0.8}),
     ("azureml_batch_scoring", None),
     ("azureml_training_data_landing", None),

@@ -18,11 +18,12 @@ HISTORY = "/history/v1.0" + SCOPE
 ARTIFACT = "/artifact/v2.0" + SCOPE
 CONTENT_V1 = "/content/v1.0" + SCOPE
 CONTENT_V2 = "/content/v2.0" + SCOPE
+DATASTORE = "/datastore/v1.0" + SCOPE
 ARM_API_VERSION = "2020-06-01"
 
 
 class Route(NamedTuple):
-    service: str  # "arm", "discovery", "api" (pipelines) or "history" (run history, artifacts, content)
+    service: str  # "arm", "discovery", "api" (pipelines), "history" (run history, artifacts, content), "blob"
     method: str
     template: str
 
@@ -88,3 +89,13 @@ LIST_ARTIFACT_CONTAINER = Route("history", "GET", ARTIFACT + "/artifacts/{origin
 SNAPSHOT_LATEST_METADATA = Route("history", "GET", CONTENT_V1 + "/snapshots/latest/metadata")
 SNAPSHOT_GET_BLOB = Route("history", "POST", CONTENT_V2 + "/snapshots/getblob")
 CREATE_SNAPSHOT = Route("history", "POST", CONTENT_V2 + "/snapshots/{snapshot_id}")
+
+# Datastores (camelCase JSON): what ``Workspace.get_default_datastore()`` reads while building a pipeline.
+DEFAULT_DATASTORE = Route("history", "GET", DATASTORE + "/default")
+GET_DATASTORE = Route("history", "GET", DATASTORE + "/datastores/{datastore_name}")
+
+# Blob storage: the snapshot container the content service hands out SAS URLs for. The SDK reaches it
+# only as https://{account}.blob.{suffix} (the emulator serves it through its CONNECT proxy).
+SNAPSHOT_BLOB_CONTAINER = "snapshots"
+PUT_SNAPSHOT_BLOB = Route("blob", "PUT", f"/{SNAPSHOT_BLOB_CONTAINER}/{{blob_name:path}}")
+HEAD_SNAPSHOT_BLOB = Route("blob", "HEAD", f"/{SNAPSHOT_BLOB_CONTAINER}/{{blob_name:path}}")

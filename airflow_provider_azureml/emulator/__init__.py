@@ -1,7 +1,7 @@
 """A local emulator of the Azure ML v1 pipelines REST service, like Azurite for Storage.
 
 Run it with ``python -m airflow_provider_azureml.emulator --host 127.0.0.1 --port 8089 [--seed FILE]
-[--state FILE]`` (see ``--help``), or in-process from tests with
+[--state FILE] [--data-dir DIR] [--blob-proxy-port PORT]`` (see ``--help``), or in-process from tests with
 :func:`airflow_provider_azureml.emulator.testing.run_emulator`. It never imports ``azureml`` or
 ``airflow``.
 
@@ -12,10 +12,21 @@ for discovery and signed artifact content URLs):
 - pipelines (AEVA, PascalCase): DataTypes, Pipelines, Graphs, PipelineEndpoints, PipelineSubmit,
   PipelineEndpointSubmit, PipelineRuns status/cancel/node status
 - run history (camelCase): runs, details, children, ``runs:query``; artifacts: listings and content
+- the publish path of the real SDK (``Pipeline.publish()``, ``PipelineEndpoint.publish()``,
+  ``add``/``add_default``): ``Modules`` (by hash, create, get), ``DataSources``, ``Pipelines/Create``,
+  ``PipelineEndpoints/Create`` and ``PUT PipelineEndpoints/{id}``, the datastore default, and the
+  content service's snapshot routes (:mod:`.content`). A published pipeline runs one step per module
+  node, named by its module, in edge order; its snapshot files are kept
+  (:meth:`.publishing.Catalog.snapshot_files`)
+- blob storage for snapshot uploads, at ``https://emuacct.blob.core.windows.net`` only, reached through
+  the emulator's HTTPS CONNECT proxy (``--blob-proxy-port``; TLS with a CA the emulator makes, :mod:`.tls`);
+  the proxy refuses every other host with 403 (:mod:`.blobproxy`)
 
 Admin API, under ``/_emulator/`` (no auth; interactive docs at ``/_emulator/docs``):
 
 - ``GET /_emulator/health``: ``{"status": "ok", "runs": n}``
+- ``GET /_emulator/publishing``: ``{"https_proxy", "ca_bundle_pem", "blob_host"}``, what a publishing
+  process sets as ``HTTPS_PROXY`` and ``REQUESTS_CA_BUNDLE`` (``AzureMLHook.publishing_environment()`` does)
 - ``GET /_emulator/submissions``: every submission received (run id, pipeline id, endpoint id and
   version, experiment, parameters as received and as resolved with defaults, tags, time)
 - ``POST /_emulator/pipelines``: register a published pipeline (body: one seed ``pipelines`` item)

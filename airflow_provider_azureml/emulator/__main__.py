@@ -53,6 +53,22 @@ def parser() -> argparse.ArgumentParser:
         help="persist runs, registrations and submissions in FILE and restore them at start-up",
     )
     p.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="keep uploaded snapshot files and the emulator's CA here (default: FILE.d beside --state, "
+        "else a temporary directory removed at exit)",
+    )
+    p.add_argument(
+        "--blob-proxy-port",
+        type=int,
+        metavar="PORT",
+        help="port of the HTTPS CONNECT proxy through which Pipeline.publish() uploads snapshots to "
+        "*.blob.core.windows.net (served here, TLS with the emulator's CA; other hosts get 403); "
+        "0 picks a free one (default: --port + 1, or a free port with --port 0). "
+        "Clients read it, and the CA, from GET /_emulator/publishing",
+    )
+    p.add_argument(
         "--expected-token",
         metavar="TOKEN",
         help="accept only this bearer token (default: any non-empty bearer token)",
@@ -80,6 +96,12 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _blob_proxy_port(port: int, chosen: int | None) -> int:
+    if chosen is not None:
+        return chosen
+    return port + 1 if port else 0
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = parser().parse_args(argv)
     logging.basicConfig(
@@ -93,8 +115,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         allow_unknown_parameters=args.allow_unknown_parameters,
         public_url=args.public_url,
         durations=Durations().merged(dict(args.duration)),
+        data_dir=args.data_dir,
+        blob_proxy_port=_blob_proxy_port(args.port, args.blob_proxy_port),
     )
     server = EmulatorServer(build_app(config), args.host, args.port, args.log_level)
+    logging.getLogger("airflow_provider_azureml.emulator").info(
+        "blob proxy for publishing on port %s",
+        config.blob_proxy_port if server.blob_proxy is None else server.blob_proxy.port,
+    )
     print(server.url, flush=True)
     server.run()
 

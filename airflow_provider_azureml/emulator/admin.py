@@ -9,9 +9,11 @@ from pydantic import TypeAdapter
 
 from airflow_provider_azureml.emulator.backend import Endpoint, Pipeline, Submission
 from airflow_provider_azureml.emulator.context import Context
+from airflow_provider_azureml.emulator.errors import ServiceUnavailable
 from airflow_provider_azureml.emulator.faults import FaultRule
 from airflow_provider_azureml.emulator.lifecycle import Durations
 from airflow_provider_azureml.emulator.seed import DurationsSeed, EndpointSeed, PipelineSeed, apply_seed
+from airflow_provider_azureml.emulator.tls import BLOB_HOST
 
 ADMIN_PREFIX = "/_emulator"
 router = APIRouter(prefix=ADMIN_PREFIX, tags=["emulator admin"])
@@ -24,6 +26,25 @@ DURATIONS = TypeAdapter(DurationsSeed)
 @router.get("/health")
 async def health(ctx: Context) -> dict[str, Any]:
     return {"status": "ok", "runs": len(ctx.backend.submissions())}
+
+
+@router.get("/publishing")
+async def publishing(ctx: Context) -> dict[str, str]:
+    """What a process running ``Pipeline.publish()`` against this emulator must set (wire doc section 2).
+
+    ``https_proxy`` is the blob proxy on the host the client reached us on; ``ca_bundle_pem`` is the CA
+    to trust (``REQUESTS_CA_BUNDLE``); ``blob_host`` is the only host the proxy tunnels to.
+    """
+    services = ctx.services
+    if services.ca is None or services.blob_proxy_port is None:
+        raise ServiceUnavailable("The blob proxy is not running, so publishing cannot upload snapshots.")
+    host = ctx.request.url.hostname or "127.0.0.1"
+    host = f"[{host}]" if ":" in host else host
+    return {
+        "https_proxy": f"http://{host}:{services.blob_proxy_port}",
+        "ca_bundle_pem": services.ca.pem,
+        "blob_host": BLOB_HOST,
+    }
 
 
 @router.get("/submissions")

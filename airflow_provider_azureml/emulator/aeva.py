@@ -60,7 +60,7 @@ DEFAULT_DATA_TYPES = [
 ActiveOnly = Annotated[bool, Query(alias="activeOnly")]
 
 
-def _etag(*parts: object) -> str:
+def etag(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
 
 
@@ -76,7 +76,7 @@ def pipeline_entity(ctx: Context, pipeline: Pipeline) -> PipelineEntity:
         url=ctx.url(routes.SUBMIT_PIPELINE, pipeline_id=pipeline.id),
         entity_status=pipeline.status,
         continue_run_on_step_failure=pipeline.continue_on_step_failure,
-        etag=_etag(pipeline.id, pipeline.status),
+        etag=etag(pipeline.id, pipeline.status),
         created_date=utc(pipeline.created_at),
         last_modified_date=utc(pipeline.created_at),
     )
@@ -95,7 +95,7 @@ def endpoint_entity(ctx: Context, endpoint: Endpoint) -> PipelineEndpointEntity:
         url=ctx.url(routes.SUBMIT_ENDPOINT, endpoint_id=endpoint.id),
         swagger_url=f"{ctx.base_url}/pipelines/swagger/pipelineendpointsubmit/swagger.json",
         entity_status=endpoint.status,
-        etag=_etag(endpoint.id, endpoint.status, endpoint.default_version, *endpoint.pipeline_ids),
+        etag=etag(endpoint.id, endpoint.status, endpoint.default_version, *endpoint.pipeline_ids),
         created_date=utc(endpoint.created_at),
         last_modified_date=utc(endpoint.created_at),
     )
@@ -121,7 +121,7 @@ def run_entity(ctx: Context, run: PipelineRun) -> PipelineRunEntity:
         ),
         tags=run.tags,
         properties=run.properties,
-        etag=_etag(run.run_id, status),
+        etag=etag(run.run_id, status),
         created_date=utc(run.submitted_at),
         last_modified_date=utc(run.submitted_at),
     )

@@ -22,8 +22,17 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 
-from airflow_provider_azureml.client.routes import AEVA
-from airflow_provider_azureml.emulator import admin, aeva, artifacts, discovery, history
+from airflow_provider_azureml.client.routes import AEVA, SNAPSHOT_BLOB_CONTAINER
+from airflow_provider_azureml.emulator import (
+    admin,
+    aeva,
+    aeva_publish,
+    artifacts,
+    content,
+    datastores,
+    discovery,
+    history,
+)
 from airflow_provider_azureml.emulator.backend import Backend
 from airflow_provider_azureml.emulator.context import EmulatorConfig, Services
 from airflow_provider_azureml.emulator.errors import ERRORS_BY_STATUS, BadRequest, EmulatorError, Unauthorized
@@ -37,10 +46,12 @@ from airflow_provider_azureml.emulator.models import (
 from airflow_provider_azureml.emulator.routing import RequestCounter, match_route
 from airflow_provider_azureml.emulator.seed import Seed, apply_seed, load_seed
 from airflow_provider_azureml.emulator.state import StateFile
+from airflow_provider_azureml.emulator.tls import EmulatorCA
 
 log = logging.getLogger("airflow_provider_azureml.emulator")
 AEVA_ROOT = AEVA.split("/subscriptions", 1)[0] + "/"  # "/pipelines/v1.0/"
 UNAUTHENTICATED_ROUTES = frozenset({"DISCOVERY"})
+SIGNED_BLOB_ROUTES = frozenset({"PUT_SNAPSHOT_BLOB", "HEAD_SNAPSHOT_BLOB"})
 ConnectionAborter = Callable[[Scope], Awaitable[None]]
 
 
@@ -80,7 +91,7 @@ def create_api(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     api.state.services = services
-    for module in (discovery, aeva, history, artifacts, admin):
+    for module in (discovery, aeva, aeva_publish, history, artifacts, content, datastores, admin):
         api.include_router(module.router)
 
     @api.exception_handler(EmulatorError)
@@ -185,10 +196,13 @@ class EmulatorApp:
         return None
 
     def _signed_content(self, scope: Scope, route: str | None, params: dict[str, Any]) -> bool:
-        if route != "GET_ARTIFACT_CONTENT":
-            return False
+        """Artifact content and snapshot blobs are reached by signed URL (a SAS stand-in), no token."""
         signature = QueryParams(scope["query_string"]).get("sig", "")
-        return self.services.signer.valid(params["container"], params["artifact_path"], signature)
+        if route == "GET_ARTIFACT_CONTENT":
+            return self.services.signer.valid(params["container"], params["artifact_path"], signature)
+        if route in SIGNED_BLOB_ROUTES:
+            return self.services.signer.valid(SNAPSHOT_BLOB_CONTAINER, params["blob_name"], signature)
+        return False
 
 
 async def _discard(message: Message) -> None:
@@ -202,7 +216,10 @@ def build_app(config: EmulatorConfig, faults: FaultInjector | None = None) -> Em
         allow_unknown_parameters=config.allow_unknown_parameters,
         default_durations=config.durations,
         state_file=StateFile(config.state_file) if config.state_file else None,
+        data_dir=config.resolved_data_dir(),
     )
     if not backend.restored:
         apply_seed(backend, seed)
-    return EmulatorApp(Services(backend, faults or FaultInjector(), RequestCounter(), config, seed))
+    services = Services(backend, faults or FaultInjector(), RequestCounter(), config, seed)
+    services.ca = EmulatorCA.load_or_create(backend.data_dir / "tls")
+    return EmulatorApp(services)

@@ -5,24 +5,28 @@ Lookups raise :mod:`.errors` classes; statuses are derived from each run's :clas
 at the backend's clock, so nothing runs in the background.
 
 A pipeline stores its graph (``GraphEntity`` JSON) and its parameter interface; its ``steps`` are the
-graph's module nodes in execution order. A run keeps its step runs keyed by node id. Publishing
-(``Pipelines/Create``) and local step execution can therefore be added beside :meth:`register_pipeline`
-and :func:`plan_run` without changing how runs are stored or read.
+graph's module nodes in execution order. A run keeps its step runs keyed by node id. A pipeline comes
+from the seed (:meth:`register_pipeline`) or from the SDK's publish path (:meth:`publish_pipeline`, whose
+modules and snapshots live in :attr:`Backend.catalog`); either way runs are planned and read the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import shutil
+import tempfile
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_provider_azureml.client.statuses import RunStatus
+from airflow_provider_azureml.emulator.blobs import BlobStore
 from airflow_provider_azureml.emulator.errors import BadRequest, NotFound
 from airflow_provider_azureml.emulator.lifecycle import (
     Durations,
@@ -32,12 +36,19 @@ from airflow_provider_azureml.emulator.lifecycle import (
     plan_run,
 )
 from airflow_provider_azureml.emulator.odata import Clause, matches
+from airflow_provider_azureml.emulator.publishing import (
+    Catalog,
+    CatalogState,
+    node_parameter,
+    ordered_module_nodes,
+)
 from airflow_provider_azureml.emulator.state import StateFile
 
 EntityStatus = Literal["Active", "Deprecated", "Disabled"]
 ParameterType = Literal["int", "float", "bool", "string"]
 #: ``EntityInterface.Parameters[].Type`` codes (prov:1050-1078).
 PARAMETER_TYPE_CODES: dict[str, str] = {"int": "0", "float": "1", "bool": "2", "string": "3"}
+PARAMETER_TYPES_BY_CODE: dict[str, ParameterType] = {"0": "int", "1": "float", "2": "bool", "3": "string"}
 DRIVER_LOG = "azureml-logs/70_driver_log.txt"
 RUN_ORIGIN = "ExperimentRun"
 
@@ -59,6 +70,8 @@ class StepDef(Record):
     step_type: str = "PythonScriptStep"
     depends_on: tuple[str, ...] = ()
     duration: float | None = None
+    module_id: str | None = None  # published pipelines: the module and snapshot the step runs
+    snapshot_id: str | None = None
 
 
 class FailureRule(Record):
@@ -136,6 +149,27 @@ class SubmitRequest(Record):
     parent_run_id: str | None = None
 
 
+class PublishRequest(Record):
+    """A ``Pipelines/Create`` body as the router hands it over."""
+
+    name: str
+    description: str = ""
+    version: str | None = None
+    graph: dict[str, Any]
+    interface_parameters: list[dict[str, Any]] = []
+    continue_on_step_failure: bool = False
+
+
+class EndpointUpdate(Record):
+    """A ``PUT PipelineEndpoints/{id}`` body: the whole entity, with the version list the SDK edited."""
+
+    name: str
+    description: str = ""
+    default_version: str
+    versions: list[tuple[str, str]]  # (version, pipeline id)
+    status: EntityStatus = "Active"
+
+
 class StepRun(Record):
     run_id: str
     run_number: int
@@ -187,6 +221,7 @@ class State(Record):
     runs: dict[str, PipelineRun] = {}
     run_numbers: dict[str, int] = {}  # next run number by experiment
     default_durations: Durations = Field(default_factory=Durations)
+    catalog: CatalogState = Field(default_factory=CatalogState)
 
 
 class ArtifactFile(BaseModel):
@@ -251,7 +286,9 @@ class Backend:
         allow_unknown_parameters: bool = False,
         default_durations: Durations | None = None,
         state_file: StateFile | None = None,
+        data_dir: Path | None = None,
     ) -> None:
+        """``data_dir`` holds uploaded blobs and snapshot files; None means a temporary directory."""
         self.clock = clock
         self.allow_unknown_parameters = allow_unknown_parameters
         self._lock = threading.RLock()
@@ -266,6 +303,23 @@ class Backend:
             self._index(run)
         if state_file is not None:
             state_file.attach(self.snapshot_json)
+        self._data_dir = data_dir
+        self._temp_dir: str | None = None
+        self.catalog = Catalog(
+            lambda: self._state.catalog,
+            lambda: BlobStore(self.data_dir / "storage"),
+            self._lock,
+            self.clock,
+            self._changed,
+        )
+
+    @property
+    def data_dir(self) -> Path:
+        """Blobs, snapshot files and the CA; a temporary directory (made on first use) unless given."""
+        if self._data_dir is None:
+            self._temp_dir = tempfile.mkdtemp(prefix="azureml-emulator-")
+            self._data_dir = Path(self._temp_dir)
+        return self._data_dir
 
     # -- persistence ---------------------------------------------------------------------------------
     def snapshot_json(self) -> bytes:
@@ -279,6 +333,9 @@ class Backend:
     def close(self) -> None:
         if self._state_file is not None:
             self._state_file.close()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir = self._data_dir = None
 
     def reset(self) -> None:
         with self._lock:
@@ -311,6 +368,96 @@ class Backend:
             if clash is not None and clash.id != endpoint.id:
                 raise BadRequest(f"A PipelineEndpoint named '{endpoint.name}' already exists ({clash.id}).")
             self._state.endpoints[endpoint.id] = endpoint
+            self._changed()
+            return endpoint
+
+    def publish_pipeline(self, request: PublishRequest) -> Pipeline:
+        """``Pipelines/Create``: a pipeline whose steps are the graph's module nodes, named by module."""
+        pipeline_id, graph_id = str(uuid.uuid4()), str(uuid.uuid4())
+        parameters = tuple(
+            ParameterDef(
+                name=str(p["Name"]),
+                type=PARAMETER_TYPES_BY_CODE.get(str(p.get("Type")), "string"),
+                default="" if p.get("DefaultValue") is None else str(p["DefaultValue"]),
+            )
+            for p in request.interface_parameters
+        )
+        pipeline = Pipeline(
+            id=pipeline_id,
+            name=request.name,
+            version=request.version,
+            description=request.description,
+            continue_on_step_failure=request.continue_on_step_failure,
+            parameters=parameters,
+            steps=self._published_steps(request.graph),
+            graph_id=graph_id,
+            graph={**request.graph, "Id": graph_id},
+            created_at=self.clock(),
+        )
+        return self.register_pipeline(pipeline)
+
+    def _published_steps(self, graph: Mapping[str, Any]) -> tuple[StepDef, ...]:
+        names: dict[str, str] = {}  # node id -> step name
+        steps = []
+        for node, upstream in ordered_module_nodes(graph):
+            module = self.catalog.get_module(str(node.get("ModuleId")))
+            if module.name in names.values():
+                raise BadRequest(
+                    f"Two steps are named '{module.name}': the emulator tells steps apart by name.",
+                    target="Graph.ModuleNodes",
+                )
+            names[str(node["Id"])] = module.name
+            steps.append(
+                StepDef(
+                    name=module.name,
+                    node_id=str(node["Id"]),
+                    script=node_parameter(node, "Script") or "",
+                    step_type=str(module.info.get("StepType") or "PythonScriptStep"),
+                    depends_on=tuple(names[node_id] for node_id in upstream),
+                    module_id=module.id,
+                    snapshot_id=module.info.get("StorageId"),
+                )
+            )
+        if not steps:
+            raise BadRequest("The graph has no module nodes.", target="Graph.ModuleNodes")
+        return tuple(steps)
+
+    def create_endpoint(self, name: str, description: str, pipeline_id: str) -> Endpoint:
+        """``PipelineEndpoints/Create``: version 0 is ``pipeline_id``, and the default."""
+        endpoint = Endpoint(
+            id=str(uuid.uuid4()),
+            name=name,
+            description=description,
+            pipeline_ids=[pipeline_id],
+            created_at=self.clock(),
+        )
+        return self.register_endpoint(endpoint)
+
+    def update_endpoint(self, endpoint_id: str, update: EndpointUpdate) -> Endpoint:
+        """``PUT PipelineEndpoints/{id}``: versions must stay 0..n-1, each naming a known pipeline."""
+        versions = sorted(update.versions, key=lambda entry: int(entry[0]) if entry[0].isdigit() else -1)
+        if [version for version, _ in versions] != [str(n) for n in range(len(versions))] or not versions:
+            raise BadRequest(
+                "PipelineVersionList must hold versions 0..n-1, each once.", target="PipelineVersionList"
+            )
+        if not update.default_version.isdigit() or int(update.default_version) >= len(versions):
+            raise BadRequest(
+                f"DefaultVersion '{update.default_version}' is not listed.", target="DefaultVersion"
+            )
+        with self._lock:
+            endpoint = self.get_endpoint(endpoint_id)
+            for _, pipeline_id in versions:
+                self.get_pipeline(pipeline_id)
+            clash = self._endpoint_named(update.name)
+            if clash is not None and clash.id != endpoint_id:
+                raise BadRequest(f"A PipelineEndpoint named '{update.name}' already exists ({clash.id}).")
+            endpoint.name, endpoint.description, endpoint.status = (
+                update.name,
+                update.description,
+                update.status,
+            )
+            endpoint.pipeline_ids = [pipeline_id for _, pipeline_id in versions]
+            endpoint.default_version = update.default_version
             self._changed()
             return endpoint
 

@@ -20,6 +20,7 @@ from airflow_provider_azureml.emulator.faults import FaultInjector
 from airflow_provider_azureml.emulator.lifecycle import Durations
 from airflow_provider_azureml.emulator.routing import RequestCounter
 from airflow_provider_azureml.emulator.seed import DEFAULT_SEED, Seed
+from airflow_provider_azureml.emulator.tls import EmulatorCA
 
 T = TypeVar("T")
 SCOPE_KEYS = ("subscription_id", "resource_group", "workspace_name")
@@ -35,6 +36,16 @@ class EmulatorConfig:
     allow_unknown_parameters: bool = False
     public_url: str | None = None  # None: the scheme and Host of each request
     durations: Durations = field(default_factory=Durations)  # defaults for pipelines not setting their own
+    data_dir: Path | None = (
+        None  # uploaded blobs, snapshot files, the CA; None: beside the state file or temp
+    )
+    blob_proxy_port: int = 0  # the CONNECT proxy for blob uploads; 0 picks a free port
+
+    def resolved_data_dir(self) -> Path | None:
+        """Where blobs and the CA live: ``data_dir``, else ``<state file>.d`` so they persist together."""
+        if self.data_dir is not None:
+            return self.data_dir
+        return self.state_file.with_name(self.state_file.name + ".d") if self.state_file else None
 
 
 class ContentSigner:
@@ -58,6 +69,8 @@ class Services:
     config: EmulatorConfig
     seed: Seed = field(default_factory=Seed)  # applied at start-up and by POST /_emulator/reset
     signer: ContentSigner = field(default_factory=ContentSigner)
+    ca: EmulatorCA | None = None  # signs the blob host's certificate (see .blobproxy)
+    blob_proxy_port: int | None = None  # set by the server once the proxy listens
 
 
 class RequestContext:

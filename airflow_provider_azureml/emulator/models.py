@@ -68,7 +68,95 @@ class QueryParams(CamelModel):
     top: int | None = Field(default=None, ge=1)
 
 
+class PipelineCreationInfo(AevaModel):
+    """Body of ``Pipelines/Create`` (``pipeline_creation_info.py``); the graph is kept as sent."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    version: str | None = None
+    graph: dict[str, Any]
+    graph_interface: dict[str, Any] | None = None
+    continue_run_on_step_failure: bool | None = None
+    properties: dict[str, str] | None = None
+    tags: dict[str, str] | None = Field(default=None, alias="tags")
+
+    def interface_parameters(self) -> list[dict[str, Any]]:
+        parameters = (self.graph_interface or {}).get("Parameters") or []
+        if any(not isinstance(p, dict) or not p.get("Name") for p in parameters):
+            raise ValueError("GraphInterface.Parameters entries need a Name")
+        return list(parameters)
+
+
+class PipelineEndpointCreationInfo(AevaModel):
+    """Body of ``PipelineEndpoints/Create`` (prov:2131-2149)."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    pipeline_id: str = Field(min_length=1)
+    properties: dict[str, Any] | None = None
+
+
+class PipelineVersionIn(AevaModel):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    version: str
+    pipeline_id: str
+
+
+class PipelineEndpointUpdateBody(AevaModel):
+    """Body of ``PUT PipelineEndpoints/{id}``: the whole entity echoed back with the SDK's edits."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    name: str = Field(min_length=1)
+    description: str | None = None
+    default_version: str
+    pipeline_version_list: list[PipelineVersionIn] = Field(min_length=1)
+    entity_status: Annotated[EntityStatus, BeforeValidator(lambda v: LEGACY_ENTITY_STATUS.get(v, v))] = (
+        "Active"
+    )
+
+
+class GetBlobRequest(AevaModel):
+    """Body of content ``snapshots/getblob``: the files about to be uploaded, relative, ``/``-separated."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    file_names: list[str]
+
+
+class FileNodeIn(AevaModel):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    full_name: str
+    blob_uri: str
+    file_size: int | None = None
+
+
+class FileRevisionList(AevaModel):
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    file_nodes: list[FileNodeIn] = []
+
+
+class SnapshotCreation(AevaModel):
+    """Body of content ``POST snapshots/{id}`` (snapshots_client.py:123-127)."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    parent_snapshot_id: str | None = None
+    tags: dict[str, str] | None = None
+    properties: dict[str, str] | None = None
+    dir_tree_node: dict[str, Any]
+    file_revision_list: FileRevisionList = FileRevisionList()
+
+
 NodeIds = TypeAdapter(list[str])
+JsonObject = TypeAdapter(dict[str, Any])
 LEGACY_ENTITY_STATUS: dict[str, EntityStatus] = {"0": "Active", "1": "Deprecated", "2": "Disabled"}
 #: Body of ``PUT Pipelines/{id}/status``: a JSON string, a name or a legacy code.
 StatusBody = TypeAdapter(Annotated[EntityStatus, BeforeValidator(lambda v: LEGACY_ENTITY_STATUS.get(v, v))])
@@ -113,6 +201,24 @@ class PipelineEndpointEntity(AevaModel):
     etag: str
     created_date: datetime
     last_modified_date: datetime
+
+
+class FileNode(CamelModel):
+    full_name: str
+    blob_uri: str
+
+
+class FileNodeList(CamelModel):
+    """Answer of content ``snapshots/getblob``: where to upload each file (camelCase, snap:214-246)."""
+
+    file_nodes: list[FileNode]
+
+
+class LatestSnapshot(BaseModel):
+    """Answer of ``snapshots/latest/metadata``: an empty ``root`` means there is no parent."""
+
+    id: str | None
+    root: dict[str, Any]
 
 
 class PipelineRunStatus(AevaModel):
@@ -298,3 +404,22 @@ class ArmWorkspace(CamelModel):
     type: str = "Microsoft.MachineLearningServices/workspaces"
     location: str
     properties: WorkspaceProperties
+
+
+class AzureStorageSection(CamelModel):
+    account_name: str
+    container_name: str
+    endpoint: str = "core.windows.net"
+    protocol: str = "https"
+    credential_type: str = "None"
+    is_sas: bool = False
+    subscription_id: str
+    resource_group: str
+
+
+class DataStoreDto(CamelModel):
+    name: str
+    data_store_type: str = "AzureBlob"
+    has_been_validated: bool = True
+    tags: dict[str, str] = {}
+    azure_storage_section: AzureStorageSection

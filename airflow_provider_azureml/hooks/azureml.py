@@ -7,14 +7,22 @@ the credential built and the service hosts discovered on first use.
 
 from __future__ import annotations
 
+import os
+import tempfile
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
+import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowException
 
+from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.async_client import AsyncAzureMLClient
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 from airflow_provider_azureml.client.credentials import TokenProvider, build_credential
@@ -33,6 +41,26 @@ from airflow_provider_azureml.client.sync_client import AzureMLClient
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
+
+#: The emulator's admin route telling a publishing process where its blob proxy and CA are.
+EMULATOR_PUBLISHING_INFO = "/_emulator/publishing"
+#: Environment variables are process-wide: one publishing environment at a time per process.
+_PUBLISHING_LOCK = threading.RLock()
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """Set ``values`` in ``os.environ`` for the block, then restore exactly what was there."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _credential_authentication(tokens: TokenProvider, cloud: str) -> Any:
@@ -164,6 +192,12 @@ class AzureMLHook(BaseHook):
     def get_pipeline_parameters(self, pipeline_id: str) -> list[PipelineParameterSpec]:
         """Declared parameters: the graph interface's types, else ``ParameterAssignments`` names."""
         return self.client.get_pipeline_parameters(pipeline_id)
+
+    def list_published_pipelines(self, *, active_only: bool = True) -> list[PublishedPipeline]:
+        """``GET {api}/pipelines/v1.0{scope}/Pipelines?activeOnly=``."""
+        client = self.client
+        call = client.ops.call(routes.LIST_PIPELINES, params={"activeOnly": str(active_only).lower()})
+        return [PublishedPipeline.model_validate(entity) for entity in client.run(_yield_one(call)) or []]
 
     def get_pipeline_endpoint(
         self, *, endpoint_id: str | None = None, name: str | None = None
@@ -351,3 +385,93 @@ class AzureMLHook(BaseHook):
         )
         workspace._discovery_url_internal = hosts.discovery_url
         return workspace
+
+    # Publishing -----------------------------------------------------------------------------------
+
+    @contextmanager
+    def publishing_environment(self) -> Iterator[None]:
+        """Prepare this process for the SDK's publish path (``Pipeline.publish()`` and endpoint writes).
+
+        Against Azure there is nothing to do. Against the emulator (``auth_method`` "emulator"), the SDK
+        uploads snapshot files only to ``https://<account>.blob.core.windows.net``, which the emulator
+        serves through its CONNECT proxy. For the duration of the block this sets, and then restores:
+
+        - ``HTTPS_PROXY``/``https_proxy``: the emulator's blob proxy (from ``GET /_emulator/publishing``);
+        - ``NO_PROXY``/``no_proxy``: loopback and the emulator's host only, so REST calls go direct and
+          a user's ``.windows.net`` exemption cannot route blob uploads past the proxy;
+        - ``REQUESTS_CA_BUNDLE``: the emulator's CA, written to a temporary file;
+        - ``HOME``: a temporary directory. The SDK caches the workspace's latest snapshot in
+          ``~/.azureml/.projectcontent``, keyed by workspace id alone, and the emulator's workspace id is
+          fixed by its seed. After an emulator restart that cache names a snapshot the emulator no longer
+          holds, and an unchanged source folder is then never uploaded (wire doc section 3). With no cache
+          the SDK asks the emulator for its latest snapshot and diffs against that, which is always right.
+
+        Before yielding, one HTTPS request goes through the proxy: a setup that cannot reach the blob
+        host fails here in milliseconds rather than after the SDK's ~84 s of upload retries. The
+        variables are process-wide, so publishing environments are serialised within a process.
+        """
+        config = self.config
+        if config.auth_method != "emulator" or not config.endpoint:
+            yield
+            return
+        # The SDK binds its discovery cache to ~ when imported: import it before HOME moves.
+        import azureml._base_sdk_common.service_discovery  # noqa: F401
+
+        with _PUBLISHING_LOCK, tempfile.TemporaryDirectory(prefix="azureml-publish-") as temp:
+            info = self._emulator_publishing_info(config.endpoint)
+            ca_bundle = Path(temp, "emulator-ca.pem")
+            ca_bundle.write_text(info["ca_bundle_pem"])
+            home = Path(temp, "home")
+            home.mkdir()
+            _check_blob_proxy(info["https_proxy"], info["blob_host"], ca_bundle)
+            no_proxy = ",".join(
+                dict.fromkeys(["127.0.0.1", "localhost", "::1", urlsplit(config.endpoint).hostname or ""])
+            )
+            values = {
+                "HTTPS_PROXY": info["https_proxy"],
+                "https_proxy": info["https_proxy"],
+                "NO_PROXY": no_proxy,
+                "no_proxy": no_proxy,
+                "REQUESTS_CA_BUNDLE": str(ca_bundle),
+                "HOME": str(home),
+            }
+            with _environment(values):
+                yield
+
+    def _emulator_publishing_info(self, endpoint: str) -> dict[str, str]:
+        """``GET {endpoint}/_emulator/publishing``: the blob proxy URL, its host and the CA to trust."""
+        url = endpoint.rstrip("/") + EMULATOR_PUBLISHING_INFO
+        try:
+            with requests.Session() as session:
+                session.trust_env = False  # loopback: no proxy of the user's may sit in between
+                response = session.get(url, timeout=self.settings.request_timeout)
+                response.raise_for_status()
+                info = response.json()
+        except (requests.RequestException, ValueError) as error:
+            raise AirflowException(
+                f"Could not read the emulator's publishing settings from {url}: {error}. Publishing needs an "
+                "emulator that serves its blob proxy (airflow-provider-azureml 0.1 or later)."
+            ) from error
+        missing = [key for key in ("https_proxy", "ca_bundle_pem", "blob_host") if not info.get(key)]
+        if missing:
+            raise AirflowException(f"{url} lacks {', '.join(missing)}")
+        return info
+
+
+def _yield_one(call: Any) -> Any:
+    """An operation of one call, for routes the client has no named operation for."""
+    return (yield call)
+
+
+def _check_blob_proxy(proxy: str, blob_host: str, ca_bundle: Path) -> None:
+    """One HEAD through the proxy to the blob host: any HTTP answer proves CONNECT, TLS and the CA work."""
+    url = f"https://{blob_host}/{routes.SNAPSHOT_BLOB_CONTAINER}/preflight"
+    try:
+        with requests.Session() as session:
+            session.trust_env = False
+            session.head(url, proxies={"https": proxy}, verify=str(ca_bundle), timeout=10)
+    except requests.RequestException as error:
+        raise AirflowException(
+            f"The emulator's blob proxy {proxy} does not serve https://{blob_host} ({error}); the SDK "
+            "could not upload snapshots through it, so publishing stops here."
+        ) from error

@@ -6,7 +6,7 @@ from the XCom the task pushed right after submission: never from a connection lo
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperatorLink
 
@@ -28,3 +28,10 @@ class AzureMLPipelineRunLink(BaseOperatorLink):
         from airflow.sdk.execution_time.xcom import XCom
 
         return XCom.get_value(ti_key=ti_key, key=XCOM_STUDIO_URL) or ""
+
+
+def push_run_xcoms(ti: Any, *, run_id: str, experiment_name: str, studio_url: str) -> None:
+    """Push what the link (and downstream tasks) read; every task type showing the link calls this."""
+    ti.xcom_push(key=XCOM_RUN_ID, value=run_id)
+    ti.xcom_push(key=XCOM_EXPERIMENT_NAME, value=experiment_name)
+    ti.xcom_push(key=XCOM_STUDIO_URL, value=studio_url)

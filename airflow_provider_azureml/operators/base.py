@@ -27,16 +27,11 @@ from airflow_provider_azureml.client.errors import (
 )
 from airflow_provider_azureml.client.retry import is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
-from airflow_provider_azureml.links.studio import (
-    XCOM_EXPERIMENT_NAME,
-    XCOM_RUN_ID,
-    XCOM_STUDIO_URL,
-    AzureMLPipelineRunLink,
-)
+from airflow_provider_azureml.links.studio import AzureMLPipelineRunLink, push_run_xcoms
 from airflow_provider_azureml.utils.events import validate_event
 from airflow_provider_azureml.utils.idempotency import IDEMPOTENCY_TAG, submission_tags
 from airflow_provider_azureml.utils.parameters import check_scalar_values
-from airflow_provider_azureml.utils.progress import ProgressLog, describe_progress, explain_failure
+from airflow_provider_azureml.utils.progress import ProgressLog, report_failure
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -84,13 +79,34 @@ class AzureMLHookMixin:
         }
 
 
-def as_airflow_error(error: Exception) -> AirflowException:
+def as_airflow_error(error: Exception, prefix: str = "") -> AirflowException:
     """Errors that a retry cannot fix fail the task at once; the rest may be retried."""
+    message = f"{prefix}{error}"
     if isinstance(error, (AzureMLConfigError, AzureMLNotFoundError)):
-        return AirflowFailException(str(error))
+        return AirflowFailException(message)
     if isinstance(error, AzureMLServiceError) and error.status_code in (400, 401, 403):
-        return AirflowFailException(str(error))
-    return AirflowException(str(error))
+        return AirflowFailException(message)
+    return AirflowException(message)
+
+
+def observe_run(
+    hook: AzureMLHook, log: Any, progress: ProgressLog, run_id: str, experiment_name: str | None
+) -> PipelineRun | None:
+    """One synchronous poll (operator wait and sensor poke): the run, its steps' progress logged on change.
+
+    Returns None after an error worth waiting out (throttling, 5xx, connection) so that a long wait
+    survives what the client's own retries did not; any other error fails the task.
+    """
+    try:
+        run = hook.get_pipeline_run(run_id)
+        steps = hook.list_step_runs(experiment_name or run.experiment_name or "", run_id)
+    except (AzureMLConnectionError, AzureMLServiceError) as error:
+        if not is_transient(error):
+            raise as_airflow_error(error) from error
+        log.warning("Could not read Azure ML pipeline run %s, will retry: %s", run_id, error)
+        return None
+    progress.report(log, run_id, run.status, steps)
+    return run
 
 
 class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOperator):
@@ -235,13 +251,22 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         return RunState(status).is_successful
 
     def poll_until_complete(self, external_id: Any, context: Context) -> Any:
+        """Wait here, or defer unless the run already ended (no deferral for a finished run)."""
         self._remember(context, external_id)
         if self.wait_for_completion:
-            status = self.hook.get_pipeline_run(self.run_id or "").status
-            if self.deferrable and not RunState(status).is_terminal:
-                self._defer(external_id)
-            self._wait(external_id, status)
+            if self.deferrable:
+                self._finish_or_defer(external_id)
+            else:
+                self._wait(external_id)
         return self.get_job_result(external_id, context)
+
+    def _finish_or_defer(self, external_id: Any) -> None:
+        run_id, experiment = external_id["run_id"], external_id["experiment_name"]
+        run = observe_run(self.hook, self.log, ProgressLog(), run_id, experiment)
+        if run is None or not RunState(run.status).is_terminal:
+            self._defer(external_id)
+        else:
+            self._finish(run_id, experiment, run.status)
 
     def get_job_result(self, external_id: Any, context: Context) -> dict[str, Any]:
         self._remember(context, external_id)
@@ -260,11 +285,12 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         if self.run_id == external_id["run_id"]:
             return
         self.run_id = external_id["run_id"]
-        ti = context["ti"]
-        ti.xcom_push(key=XCOM_RUN_ID, value=self.run_id)
-        ti.xcom_push(key=XCOM_EXPERIMENT_NAME, value=external_id["experiment_name"])
-        ti.xcom_push(
-            key=XCOM_STUDIO_URL, value=self.hook.studio_run_url(self.run_id, external_id["experiment_name"])
+        experiment = external_id["experiment_name"]
+        push_run_xcoms(
+            context["ti"],
+            run_id=self.run_id,
+            experiment_name=experiment,
+            studio_url=self.hook.studio_run_url(self.run_id, experiment),
         )
 
     # -- waiting --------------------------------------------------------------------------------------
@@ -284,20 +310,14 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
             method_name="execute_complete",
         )
 
-    def _wait(self, external_id: Any, status: str) -> None:
+    def _wait(self, external_id: Any) -> None:
         run_id, experiment = external_id["run_id"], external_id["experiment_name"]
         deadline = time.monotonic() + self.timeout
         progress = ProgressLog()
+        status = RunStatus.UNKNOWN
         while True:
-            try:
-                status = self.hook.get_pipeline_run(run_id).status
-                steps = self.hook.list_step_runs(experiment, run_id)
-                if line := progress.update(describe_progress(status, steps)):
-                    self.log.info("Azure ML pipeline run %s: %s", run_id, line)
-            except (AzureMLConnectionError, AzureMLServiceError) as error:
-                if not is_transient(error):
-                    raise as_airflow_error(error) from error
-                self.log.warning("Could not read run %s, will retry: %s", run_id, error)
+            if run := observe_run(self.hook, self.log, progress, run_id, experiment):
+                status = run.status
             if RunState(status).is_terminal:
                 return self._finish(run_id, experiment, status)
             if time.monotonic() >= deadline:
@@ -315,10 +335,7 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
                 self.hook.cancel_pipeline_run(run_id)
                 self.log.warning("Cancel requested for run %s after the %ss timeout", run_id, self.timeout)
             raise AirflowException(f"Azure ML pipeline run {run_id} still {status} after {self.timeout}s")
-        message, tail = explain_failure(self.hook, run_id, experiment, status)
-        if tail:
-            self.log.error("Last lines of the failing step's log:\n%s", tail)
-        raise AirflowException(message)
+        raise AirflowException(report_failure(self.hook, self.log, run_id, experiment, status))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         try:

@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
-from airflow_provider_azureml.client.errors import AzureMLConfigError
+from airflow_provider_azureml.client.errors import (
+    AzureMLConfigError,
+    AzureMLHostNotAllowedError,
+    redact_url,
+)
 from airflow_provider_azureml.operators.base import AzureMLPipelineRunOperatorBase
 from airflow_provider_azureml.utils.parameters import validate_parameters
 
@@ -43,7 +48,13 @@ class AzureMLInvokePipelineEndpointOperator(AzureMLPipelineRunOperatorBase):
             raise AzureMLConfigError(
                 "endpoint_url must be the http(s) URL of a published pipeline or endpoint"
             )
-        self.hook.check_token_host(self.endpoint_url)
+        try:
+            self.hook.check_token_host(self.endpoint_url)
+        except AzureMLHostNotAllowedError as error:
+            # The policy names the host without its port: a wrong loopback port would read as allowed.
+            raise AzureMLHostNotAllowedError(
+                f"endpoint_url {redact_url(self.endpoint_url)} is not allowed: {error.message}"
+            ) from error
 
     def _check_target(self) -> None:
         if not (self.validate_parameters and self.pipeline_parameters):
@@ -59,8 +70,13 @@ class AzureMLInvokePipelineEndpointOperator(AzureMLPipelineRunOperatorBase):
             return match["pipeline_id"]
         if match := _ENDPOINT_URL.search(self.endpoint_url):
             endpoint = self.hook.get_pipeline_endpoint(endpoint_id=match["endpoint_id"])
-            return endpoint.pipeline_id_for(match["version"])
+            return endpoint.pipeline_id_for(match["version"] or self._query_version())
         return None
+
+    def _query_version(self) -> str | None:
+        """A version pinned as ``?pipelineVersion=`` (the service accepts it without a path segment)."""
+        values = parse_qs(urlsplit(self.endpoint_url).query).get("pipelineVersion")
+        return values[0] if values else None
 
     def _submit(self, tags: dict[str, str]) -> PipelineRun:
         return self.hook.invoke_rest_endpoint(

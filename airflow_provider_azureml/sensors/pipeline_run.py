@@ -9,15 +9,16 @@ from typing import TYPE_CHECKING, Any
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
 
-from airflow_provider_azureml.client.errors import AzureMLError
 from airflow_provider_azureml.client.statuses import RunState
-from airflow_provider_azureml.links.studio import XCOM_STUDIO_URL, AzureMLPipelineRunLink
-from airflow_provider_azureml.operators.base import AzureMLHookMixin, _default_deferrable, as_airflow_error
+from airflow_provider_azureml.links.studio import AzureMLPipelineRunLink, push_run_xcoms
+from airflow_provider_azureml.operators.base import AzureMLHookMixin, _default_deferrable, observe_run
 from airflow_provider_azureml.utils.events import validate_event
-from airflow_provider_azureml.utils.progress import ProgressLog, describe_progress, explain_failure
+from airflow_provider_azureml.utils.progress import ProgressLog, report_failure
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_azureml.client.models import PipelineRun
 
 
 class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
@@ -25,8 +26,10 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
     Succeed when ``run_id`` finishes; fail with the failing steps' errors when it fails or is canceled.
 
     Works in ``poke``, ``reschedule`` and deferrable modes with one meaning of ``timeout`` (seconds since
-    the sensor started) and ``soft_fail`` (a failed or timed-out wait is skipped) in all three.
-    ``experiment_name`` is read from the run when not given.
+    the sensor started) and ``soft_fail`` (a failed or timed-out wait is skipped) in all three: every mode
+    goes through ``BaseSensorOperator.execute``, whose first poke defers in deferrable mode unless the run
+    already ended, and the deferred outcome comes back through ``resume_execution``, which applies
+    ``soft_fail`` the same way. ``experiment_name`` is read from the run when not given.
     """
 
     template_fields: Sequence[str] = ("run_id", "experiment_name", "azureml_conn_id")
@@ -53,51 +56,58 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
         self.retry_max_seconds = retry_max_seconds
         self.request_timeout = request_timeout
         self._progress = ProgressLog()
+        self._started_at: float | None = None
+        self._links_pushed = False
 
-    def _experiment(self, context: Context) -> tuple[str, str]:
-        """Read the run's status and, once, its experiment (pushing the Studio URL with it)."""
-        run = self.hook.get_pipeline_run(self.run_id)
-        if not self.experiment_name:
-            self.experiment_name = run.experiment_name or ""
-            url = self.hook.studio_run_url(self.run_id, self.experiment_name)
-            context["ti"].xcom_push(key=XCOM_STUDIO_URL, value=url)
-        return run.status, self.experiment_name
+    def execute(self, context: Context) -> Any:
+        self._started_at = time.time()
+        return super().execute(context)
 
     def poke(self, context: Context) -> bool:
-        try:
-            status, experiment = self._experiment(context)
-            steps = self.hook.list_step_runs(experiment, self.run_id)
-        except AzureMLError as error:
-            raise as_airflow_error(error) from error
-        if line := self._progress.update(describe_progress(status, steps)):
-            self.log.info("Azure ML pipeline run %s: %s", self.run_id, line)
-        return self._decide(status)
+        run = observe_run(self.hook, self.log, self._progress, self.run_id, self.experiment_name)
+        if run is not None:
+            self._learn(context, run)
+            if self._is_done(run.status):
+                return True
+        if self.deferrable:
+            self._defer()
+        return False
 
-    def _decide(self, status: str) -> bool:
+    def _learn(self, context: Context, run: PipelineRun) -> None:
+        """Take the experiment from the run when not given, and push the link's XCom once per try."""
+        if not self.experiment_name:
+            self.experiment_name = run.experiment_name or ""
+        if not self._links_pushed:
+            push_run_xcoms(
+                context["ti"],
+                run_id=self.run_id,
+                experiment_name=self.experiment_name,
+                studio_url=self.hook.studio_run_url(self.run_id, self.experiment_name),
+            )
+            self._links_pushed = True
+
+    def _is_done(self, status: str) -> bool:
+        """True on success, False while active; ``AirflowFailException`` naming the failing steps."""
         state = RunState(status)
         if state.is_successful:
             return True
         if state.is_terminal:
-            message, tail = explain_failure(self.hook, self.run_id, self.experiment_name or "", status)
-            if tail:
-                self.log.error("Last lines of the failing step's log:\n%s", tail)
-            raise AirflowFailException(message)
+            experiment = self.experiment_name or ""
+            raise AirflowFailException(report_failure(self.hook, self.log, self.run_id, experiment, status))
         return False
 
-    def execute(self, context: Context) -> Any:
-        if not self.deferrable:
-            return super().execute(context)
-        if self.poke(context):
-            return None
+    def _defer(self) -> None:
+        """Hand the wait to the triggerer; its deadline is the sensor's start plus ``timeout``."""
         from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger
 
+        started_at = self._started_at if self._started_at is not None else time.time()
         self.defer(
             trigger=AzureMLPipelineRunTrigger(
                 run_id=self.run_id,
                 experiment_name=self.experiment_name or "",
                 azureml_conn_id=self.azureml_conn_id,
                 poll_interval=self.poke_interval,
-                end_time=time.time() + self.timeout,
+                end_time=started_at + self.timeout,
                 cancel_on_kill=False,
                 retry_settings=self.retry_settings,
             ),
@@ -105,6 +115,7 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
         )
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> None:
+        """Judge the trigger's event; ``resume_execution`` turns these errors into skips with soft_fail."""
         try:
             event = validate_event(event)
         except ValueError as error:
@@ -114,4 +125,4 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
         self.experiment_name = event["experiment_name"]
         if event["status"] == "timeout":
             raise AirflowSensorTimeout(f"{event['message']} (sensor timeout {self.timeout}s)")
-        self._decide(event["run_status"])
+        self._is_done(event["run_status"])

@@ -12,9 +12,14 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_azureml.client.retry import is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
 from airflow_provider_azureml.utils.events import build_error_event, build_run_event
-from airflow_provider_azureml.utils.progress import ProgressLog, describe_progress
+from airflow_provider_azureml.utils.progress import ProgressLog
 
 MAX_BACKOFF_SECONDS = 300.0
+
+
+def next_backoff(delay: float) -> float:
+    """The wait after another failed poll: doubled, capped (on top of the client's own retries)."""
+    return min(delay * 2, MAX_BACKOFF_SECONDS)
 
 
 class AzureMLPipelineRunTrigger(BaseTrigger):
@@ -66,35 +71,49 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
         return await AzureMLHook.get_async_client_for(self.azureml_conn_id, **self.retry_settings)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        yield TriggerEvent(await self._outcome())
+
+    async def _outcome(self) -> dict[str, Any]:
+        """The one event this trigger fires; every way of ending produces one, none raises."""
+        try:
+            client = await self._client()
+        except Exception as error:  # a missing or invalid connection: tell the task, don't crash
+            return self._error_event(error)
+        async with client:
+            return await self._watch(client)
+
+    async def _watch(self, client: Any) -> dict[str, Any]:
         progress = ProgressLog()
         delay = self.poll_interval
         status = RunStatus.UNKNOWN
-        async with await self._client() as client:
-            while True:
-                try:
-                    run = await client.get_pipeline_run(self.run_id)
-                    steps = await client.list_step_runs(self.experiment_name, self.run_id)
-                except Exception as error:
-                    if not is_transient(error):
-                        yield TriggerEvent(self._error_event(error))
-                        return
-                    delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-                    self.log.warning(
-                        "Transient error polling run %s, next poll in %.0fs: %s", self.run_id, delay, error
-                    )
-                else:
-                    delay, status = self.poll_interval, run.status
-                    if line := progress.update(describe_progress(run.status, steps)):
-                        self.log.info("Azure ML pipeline run %s: %s", self.run_id, line)
-                    if RunState(run.status).is_terminal:
-                        yield TriggerEvent(build_run_event(self.run_id, self.experiment_name, run.status))
-                        return
-                if self.end_time is not None and time.time() >= self.end_time:
-                    yield TriggerEvent(await self._final_look(client, status))
-                    return
-                await asyncio.sleep(self._sleep_for(delay))
+        while True:
+            try:
+                status = await self._poll(client, progress)
+            except Exception as error:
+                if not is_transient(error):
+                    return self._error_event(error)
+                delay = next_backoff(delay)
+                self.log.warning(
+                    "Transient error polling run %s, next poll in %.2fs: %s", self.run_id, delay, error
+                )
+            else:
+                delay = self.poll_interval
+                if RunState(status).is_terminal:
+                    return build_run_event(self.run_id, self.experiment_name, status)
+            if self.end_time is not None and time.time() >= self.end_time:
+                return await self._final_look(client, status)
+            await asyncio.sleep(self._sleep_for(delay))
+
+    async def _poll(self, client: Any, progress: ProgressLog) -> str:
+        """Read the run (learning its experiment if not given) and its steps; log progress changes."""
+        run = await client.get_pipeline_run(self.run_id)
+        self.experiment_name = self.experiment_name or run.experiment_name or ""
+        steps = await client.list_step_runs(self.experiment_name, self.run_id)
+        progress.report(self.log, self.run_id, run.status, steps)
+        return run.status
 
     def _sleep_for(self, delay: float) -> float:
+        """Never sleep past the deadline, so the final look happens at it, not a poll interval later."""
         if self.end_time is None:
             return delay
         return max(0.0, min(delay, self.end_time - time.time()))
@@ -105,7 +124,7 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
             last_status = (await client.get_pipeline_run(self.run_id)).status
         except Exception as error:
             if not is_transient(error):
-                raise
+                return self._error_event(error)
         return build_run_event(self.run_id, self.experiment_name, last_status, timed_out=True)
 
     def _error_event(self, error: Exception) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 from airflow_provider_azureml.client.statuses import RunState
 
 EVENT_KEYS = frozenset({"status", "run_id", "experiment_name", "run_status", "message"})
+EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
 
 
 def build_run_event(
@@ -42,8 +43,16 @@ def build_error_event(run_id: str, experiment_name: str, message: str) -> dict[s
 
 
 def validate_event(event: Any) -> dict[str, Any]:
-    """Refuse an event that lacks a key the caller relies on, naming them."""
+    """Refuse an event that lacks a key the caller relies on (naming them) or has an unknown status.
+
+    An unknown status would otherwise fall through to the run-status branch and be judged by
+    ``run_status`` alone, whatever the trigger meant.
+    """
     if not isinstance(event, dict) or not set(event) >= EVENT_KEYS:
-        missing = sorted(EVENT_KEYS - set(event or {})) if isinstance(event, dict) else sorted(EVENT_KEYS)
+        missing = sorted(EVENT_KEYS - set(event)) if isinstance(event, dict) else sorted(EVENT_KEYS)
         raise ValueError(f"malformed trigger event, missing {missing}: {event!r}")
+    if event["status"] not in EVENT_STATUSES:
+        raise ValueError(
+            f"malformed trigger event, status {event['status']!r} is not one of {sorted(EVENT_STATUSES)}"
+        )
     return event

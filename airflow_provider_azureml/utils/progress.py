@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from airflow_provider_azureml.client.errors import AzureMLError
 from airflow_provider_azureml.client.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ def describe_progress(status: str, steps: Sequence[Run]) -> str:
     parts = [f"status {status}"]
     if counts:
         parts.append("steps: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
-    running = sorted(step_name(s) for s in steps if s.status == RunStatus.RUNNING)
+    running = sorted(step_name(s) for s in steps if RunStatus.normalize(s.status) == RunStatus.RUNNING)
     if running:
         parts.append("running: " + ", ".join(running))
     return "; ".join(parts)
@@ -47,6 +48,11 @@ class ProgressLog:
             return None
         self.last = line
         return line
+
+    def report(self, log: Any, run_id: str, status: str, steps: Sequence[Run]) -> None:
+        """Log the progress line of one poll if it differs from the previous one (every waiting mode)."""
+        if line := self.update(describe_progress(status, steps)):
+            log.info("Azure ML pipeline run %s: %s", run_id, line)
 
 
 def failed_steps(steps: Sequence[Run]) -> list[Run]:
@@ -85,3 +91,18 @@ def explain_failure(hook: AzureMLHook, run_id: str, experiment_name: str, status
     if failing:
         tail = hook.get_step_log_tail(failing[0], lines=LOG_TAIL_LINES)
     return failure_message(run_id, status, steps, root_error), tail
+
+
+def report_failure(hook: AzureMLHook, log: Any, run_id: str, experiment_name: str, status: str) -> str:
+    """The failure message for the task, with the failing step's log tail logged first.
+
+    A read error while gathering details must not hide the failure itself, so it degrades the message
+    instead of replacing it (a sensor would otherwise fail with an HTTP error instead of the run's).
+    """
+    try:
+        message, tail = explain_failure(hook, run_id, experiment_name, status)
+    except AzureMLError as error:
+        return f"Azure ML pipeline run {run_id} ended {status} (failure details unavailable: {error})"
+    if tail:
+        log.error("Last lines of the failing step's log:\n%s", tail)
+    return message

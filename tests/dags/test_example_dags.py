@@ -40,6 +40,18 @@ def xcom(airflow: LocalAirflow, dag_id: str, task_id: str, key: str) -> object:
     return json.loads(row[0])
 
 
+def test_publish_then_run_the_new_versions(airflow, emulator):
+    result = airflow.dags_test("azureml_publish_pipelines")
+    assert result.ok, result.output[-3000:]
+
+    published = xcom(airflow, "azureml_publish_pipelines", "publish_training", "published_pipeline_id")
+    runs = {s.pipeline_id: s for s in submissions_of(emulator, "azureml_publish_pipelines")}
+    assert runs[published].parameters_received == {"avg_rate": "0.6"}
+    assert len(runs) == 2
+    endpoint = emulator.backend.get_endpoint_by_name("training-endpoint")
+    assert endpoint.pipeline_ids[int(endpoint.default_version)] == published
+
+
 def test_recurring_training_deferred_with_form_value(airflow, emulator):
     result = airflow.dags_test("azureml_recurring_training", {"avg_rate": 0.8})
     assert result.ok, result.output[-3000:]

@@ -6,9 +6,7 @@ azureml is imported inside fixtures only, so the script tests never pay for it.
 from __future__ import annotations
 
 import http.server
-import ipaddress
 import json
-import socket
 import sys
 import threading
 from collections.abc import Iterator
@@ -17,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from tests.netguard import network_guard
 from tests.pipelines._paths import DAGS_DIR
 
 if str(DAGS_DIR) not in sys.path:
@@ -26,52 +25,10 @@ if str(DAGS_DIR) not in sys.path:
 DISCOVERY_KEYS = ("api", "experimentation", "history", "hyperdrive", "modelmanagement", "studio")
 
 
-def _is_loopback(host: object) -> bool:
-    if isinstance(host, bytes):
-        host = host.decode()
-    if host in (None, "", "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(str(host).split("%")[0]).is_loopback
-    except ValueError:
-        return False
-
-
 @pytest.fixture(autouse=True)
 def no_external_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[object]]:
-    """Refuse, and fail the test on, any DNS lookup or connect to a non-loopback host.
-
-    The SDK swallows some network errors (telemetry, optional look-ups), so a refusal alone
-    could pass unnoticed: attempts are recorded and asserted empty at teardown.
-    """
-    attempts: list[object] = []
-    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
-    real_getaddrinfo = socket.getaddrinfo
-
-    def check(sock: socket.socket, address: Any) -> None:
-        if sock.family in (socket.AF_INET, socket.AF_INET6) and not _is_loopback(address[0]):
-            attempts.append(address)
-            raise ConnectionRefusedError(f"test network guard: connect to {address!r} refused")
-
-    def connect(sock: socket.socket, address: Any) -> None:
-        check(sock, address)
-        return real_connect(sock, address)
-
-    def connect_ex(sock: socket.socket, address: Any) -> int:
-        check(sock, address)
-        return real_connect_ex(sock, address)
-
-    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
-        if not _is_loopback(host):
-            attempts.append(host)
-            raise socket.gaierror(f"test network guard: lookup of {host!r} refused")
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket.socket, "connect", connect)
-    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
-    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
-    yield attempts
-    assert not attempts, f"non-loopback network access attempted: {attempts}"
+    """Refuse, and fail the test on, any DNS lookup or connect to a non-loopback host (tests/netguard.py)."""
+    yield from network_guard(monkeypatch)
 
 
 class _DiscoveryHandler(http.server.BaseHTTPRequestHandler):
