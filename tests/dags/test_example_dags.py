@@ -40,6 +40,17 @@ def xcom(airflow: LocalAirflow, dag_id: str, task_id: str, key: str) -> object:
     return json.loads(row[0])
 
 
+@pytest.fixture
+def seeded_endpoints_restored(emulator: RunningEmulator) -> Iterator[None]:
+    """Publishing moves the endpoints' defaults; later tests expect the seeded pipelines behind them."""
+    names = ("training-endpoint", "batch-scoring-endpoint")
+    saved = [emulator.backend.get_endpoint_by_name(name).model_copy(deep=True) for name in names]
+    yield
+    for endpoint in saved:
+        emulator.backend.register_endpoint(endpoint)
+
+
+@pytest.mark.usefixtures("seeded_endpoints_restored")
 def test_publish_then_run_the_new_versions(airflow, emulator):
     result = airflow.dags_test("azureml_publish_pipelines")
     assert result.ok, result.output[-3000:]
