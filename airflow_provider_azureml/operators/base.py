@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
+from airflow.sdk.bases.operator import BaseOperatorMeta
 from airflow.sdk.bases.resumablejobmixin import ResumableJobMixin
 from airflow.sdk.configuration import conf
 from airflow.sdk.exceptions import AirflowException, AirflowFailException
@@ -52,12 +53,31 @@ def run_ref(run_id: str, experiment_name: str) -> dict[str, str]:
 
 
 class AzureMLHookMixin:
-    """Connection and HTTP-retry settings, and the hook they make."""
+    """
+    Connection and HTTP-retry settings, and the hook they make; shared by every operator and sensor.
 
-    azureml_conn_id: str
-    max_retries: int | None
-    retry_max_seconds: float | None
-    request_timeout: float | None
+    :param azureml_conn_id: the ``azureml`` connection.
+    :param max_retries: HTTP retries on throttling, 5xx and connection errors (default: the connection's).
+    :param retry_max_seconds: total time the retries of one call may take.
+    :param request_timeout: per-request timeout in seconds.
+    """
+
+    # Applied like ResumableJobMixin does, so that ``default_args`` can set these keywords too.
+    @BaseOperatorMeta._apply_defaults  # type: ignore[type-var]
+    def __init__(
+        self,
+        *,
+        azureml_conn_id: str = "azureml_default",
+        max_retries: int | None = None,
+        retry_max_seconds: float | None = None,
+        request_timeout: float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.azureml_conn_id = azureml_conn_id
+        self.max_retries = max_retries
+        self.retry_max_seconds = retry_max_seconds
+        self.request_timeout = request_timeout
 
     @cached_property
     def hook(self) -> AzureMLHook:
@@ -159,10 +179,6 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         timeout: float = DEFAULT_TIMEOUT,
         cancel_on_kill: bool = True,
         validate_parameters: bool = True,
-        azureml_conn_id: str = "azureml_default",
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        request_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -178,10 +194,6 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         self.timeout = timeout
         self.cancel_on_kill = cancel_on_kill
         self.validate_parameters = validate_parameters
-        self.azureml_conn_id = azureml_conn_id
-        self.max_retries = max_retries
-        self.retry_max_seconds = retry_max_seconds
-        self.request_timeout = request_timeout
         self.run_id: str | None = None
 
     # -- subclass hooks -------------------------------------------------------------------------------

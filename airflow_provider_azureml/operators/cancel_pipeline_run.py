@@ -29,18 +29,10 @@ class AzureMLCancelPipelineRunOperator(AzureMLHookMixin, BaseOperator):
         self,
         *,
         run_id: str,
-        azureml_conn_id: str = "azureml_default",
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        request_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.run_id = run_id
-        self.azureml_conn_id = azureml_conn_id
-        self.max_retries = max_retries
-        self.retry_max_seconds = retry_max_seconds
-        self.request_timeout = request_timeout
 
     def execute(self, context: Context) -> str:
         try:

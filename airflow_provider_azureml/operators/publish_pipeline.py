@@ -110,10 +110,6 @@ class AzureMLPublishPipelineOperator(AzureMLHookMixin, BaseOperator):
         pipeline_endpoint_description: str | None = None,
         set_as_default: bool = True,
         reuse_existing: bool = True,
-        azureml_conn_id: str = "azureml_default",
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        request_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -127,10 +123,6 @@ class AzureMLPublishPipelineOperator(AzureMLHookMixin, BaseOperator):
         self.pipeline_endpoint_description = pipeline_endpoint_description
         self.set_as_default = set_as_default
         self.reuse_existing = reuse_existing
-        self.azureml_conn_id = azureml_conn_id
-        self.max_retries = max_retries
-        self.retry_max_seconds = retry_max_seconds
-        self.request_timeout = request_timeout
 
     def execute(self, context: Context) -> dict[str, Any]:
         factory = resolve_factory(self.pipeline_factory)

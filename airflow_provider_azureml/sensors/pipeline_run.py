@@ -41,20 +41,12 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
         run_id: str,
         experiment_name: str | None = None,
         deferrable: bool | None = None,
-        azureml_conn_id: str = "azureml_default",
-        max_retries: int | None = None,
-        retry_max_seconds: float | None = None,
-        request_timeout: float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.run_id = run_id
         self.experiment_name = experiment_name
         self.deferrable = _default_deferrable() if deferrable is None else deferrable
-        self.azureml_conn_id = azureml_conn_id
-        self.max_retries = max_retries
-        self.retry_max_seconds = retry_max_seconds
-        self.request_timeout = request_timeout
         self._progress = ProgressLog()
         self._started_at: float | None = None
         self._links_pushed = False
