@@ -1,7 +1,8 @@
 """The non-blocking client for triggers: ``httpx.AsyncClient`` and tenacity ``AsyncRetrying``.
 
 Same operations, URL building, token cache, host check and retry policy as the sync client; tokens are
-acquired in a worker thread so a credential's blocking call never stalls the triggerer's event loop.
+acquired in a worker thread so a credential's blocking call never stalls the triggerer's event loop. All
+clients of one event loop share one connection pool and one TLS context (``transport``).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Any, TypeVar
 import httpx
 from tenacity import AsyncRetrying
 
-from airflow_provider_azureml.client.base import ClientCore, PreparedRequest
+from airflow_provider_azureml.client.base import ASYNC_DISCOVERIES, ClientCore, PreparedRequest
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 from airflow_provider_azureml.client.credentials import TokenProvider
 from airflow_provider_azureml.client.errors import AzureMLConnectionError, AzureMLError
 from airflow_provider_azureml.client.models import PipelineRun, PublishedPipeline, Run
 from airflow_provider_azureml.client.operations import Call, Operation, ServiceHosts
 from airflow_provider_azureml.client.retry import RawResponse, RetrySettings
+from airflow_provider_azureml.client.transport import acquire_pool, release_pool
 
 T = TypeVar("T")
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -40,7 +42,8 @@ def _connection_error(error: httpx.TransportError, request: PreparedRequest) -> 
 class AsyncAzureMLClient(ClientCore):
     """Async twin of :class:`~airflow_provider_azureml.client.sync_client.AzureMLClient` (same names).
 
-    Use as ``async with client: ...`` so the connection pool is closed.
+    Cheap to create: requests go through the event loop's shared connection pool (see ``transport``),
+    taken on the first request. Use as ``async with client: ...`` so the pool is given back.
     """
 
     def __init__(
@@ -53,10 +56,8 @@ class AsyncAzureMLClient(ClientCore):
     ) -> None:
         super().__init__(config, settings=settings, tokens=tokens)
         self._sleep = sleep
-        self._http = httpx.AsyncClient(
-            timeout=httpx.Timeout(self.settings.request_timeout, connect=self.connect_timeout),
-            follow_redirects=False,
-        )
+        self._timeout = httpx.Timeout(self.settings.request_timeout, connect=self.connect_timeout)
+        self._pool: httpx.AsyncClient | None = None
 
     async def __aenter__(self) -> AsyncAzureMLClient:
         return self
@@ -65,7 +66,15 @@ class AsyncAzureMLClient(ClientCore):
         await self.close()
 
     async def close(self) -> None:
-        await self._http.aclose()
+        """Give the shared pool back (the loop's last client closes it); the client may be used again."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            await release_pool(pool)
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._pool is None:
+            self._pool = acquire_pool()
+        return self._pool
 
     async def run(self, operation: Operation[T]) -> T:
         """Drive an operation: carry out each call it yields, feed back the answer or the error."""
@@ -97,8 +106,13 @@ class AsyncAzureMLClient(ClientCore):
     async def _send(self, request: PreparedRequest) -> RawResponse:
         headers = request.with_token(await self.tokens.aget_token(self.token_scope))
         try:
-            response = await self._http.request(
-                request.method, request.url, content=request.content, headers=headers
+            response = await self._http().request(
+                request.method,
+                request.url,
+                content=request.content,
+                headers=headers,
+                timeout=self._timeout,
+                follow_redirects=False,
             )
         except httpx.TransportError as error:
             raise _connection_error(error, request) from error
@@ -107,7 +121,11 @@ class AsyncAzureMLClient(ClientCore):
         )
 
     async def hosts(self) -> ServiceHosts:
-        """The workspace's service hosts, discovered once per process."""
+        """The workspace's service hosts, discovered once per process; clients asking meanwhile share it."""
+        return self._known_hosts() or await ASYNC_DISCOVERIES.do(self._hosts_key, self._discover_once)
+
+    async def _discover_once(self) -> ServiceHosts:
+        """Discover unless a flight that ended just before this one has filled the cache."""
         return self._known_hosts() or self._remember_hosts(await self.run(self.ops.discover()))
 
     async def get_published_pipeline(self, pipeline_id: str) -> PublishedPipeline:

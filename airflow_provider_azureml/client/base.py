@@ -29,12 +29,16 @@ from airflow_provider_azureml.client.operations import (
     store_hosts,
 )
 from airflow_provider_azureml.client.retry import RawResponse, RetrySettings, retry_options
+from airflow_provider_azureml.client.singleflight import AsyncSingleFlight, ThreadSingleFlight
 
 log = logging.getLogger(__name__)
 
 USER_AGENT = f"airflow-provider-azureml/{__version__}"
 #: Connecting should be quick; a slow answer may be legitimate up to the request timeout.
 CONNECT_TIMEOUT_SECONDS = 10.0
+#: One discovery at a time per (ARM endpoint, workspace): for threads, and per event loop for coroutines.
+SYNC_DISCOVERIES: ThreadSingleFlight[ServiceHosts] = ThreadSingleFlight()
+ASYNC_DISCOVERIES: AsyncSingleFlight[ServiceHosts] = AsyncSingleFlight()
 
 
 @dataclass(frozen=True)
@@ -98,14 +102,19 @@ class ClientCore:
     def connect_timeout(self) -> float:
         return min(CONNECT_TIMEOUT_SECONDS, self.settings.request_timeout)
 
+    @property
+    def _hosts_key(self) -> tuple[str, str]:
+        """What the discovered hosts depend on; they are cached and single-flighted per this key."""
+        return (self.config.arm_endpoint, self.config.workspace_scope)
+
     def _known_hosts(self) -> ServiceHosts | None:
         if self._hosts is None:
-            self._hosts = cached_hosts((self.config.arm_endpoint, self.config.workspace_scope))
+            self._hosts = cached_hosts(self._hosts_key)
         return self._hosts
 
     def _remember_hosts(self, hosts: ServiceHosts) -> ServiceHosts:
         self._hosts = hosts
-        store_hosts((self.config.arm_endpoint, self.config.workspace_scope), hosts)
+        store_hosts(self._hosts_key, hosts)
         return hosts
 
     def _url(self, call: Call, hosts: ServiceHosts | None) -> str:

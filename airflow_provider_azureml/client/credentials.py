@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 #: Refresh a cached token when fewer seconds than this remain.
 REFRESH_MARGIN_SECONDS = 300
 EMULATOR_TOKEN = "emulator-token"
+#: Distinct connection configurations whose token cache :func:`shared_token_provider` keeps.
+SHARED_PROVIDERS_MAX = 32
 
 
 class AccessToken(NamedTuple):
@@ -130,3 +132,23 @@ class TokenProvider:
         close = getattr(self.credential, "close", None)
         if close:
             close()
+
+
+_shared_providers: dict[AzureMLConnectionConfig, TokenProvider] = {}
+_shared_lock = threading.Lock()
+
+
+def shared_token_provider(config: AzureMLConnectionConfig) -> TokenProvider:
+    """The process's token cache for ``config``: one credential and one acquisition per token lifetime
+    however many triggers of that connection the triggerer runs.
+
+    Keyed by the whole configuration (a rotated secret is a new key); the oldest of more than
+    ``SHARED_PROVIDERS_MAX`` is forgotten, which only costs a new acquisition if it is used again.
+    """
+    with _shared_lock:
+        provider = _shared_providers.get(config)
+        if provider is None:
+            provider = _shared_providers[config] = TokenProvider(build_credential(config))
+            while len(_shared_providers) > SHARED_PROVIDERS_MAX:
+                del _shared_providers[next(iter(_shared_providers))]
+        return provider

@@ -11,7 +11,7 @@ import requests
 from tenacity import Retrying
 from urllib3.exceptions import ConnectTimeoutError
 
-from airflow_provider_azureml.client.base import ClientCore, PreparedRequest
+from airflow_provider_azureml.client.base import SYNC_DISCOVERIES, ClientCore, PreparedRequest
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 from airflow_provider_azureml.client.credentials import TokenProvider
 from airflow_provider_azureml.client.errors import AzureMLConnectionError, AzureMLError
@@ -111,8 +111,10 @@ class AzureMLClient(ClientCore):
         )
 
     def hosts(self) -> ServiceHosts:
-        """The workspace's service hosts, discovered once per process."""
-        return self._known_hosts() or self.discover()
+        """The workspace's service hosts, discovered once per process (threads arriving meanwhile wait)."""
+        return self._known_hosts() or SYNC_DISCOVERIES.do(
+            self._hosts_key, lambda: self._known_hosts() or self.discover()
+        )
 
     def discover(self) -> ServiceHosts:
         """ARM workspace, then discovery, bypassing the cache (which it refreshes)."""

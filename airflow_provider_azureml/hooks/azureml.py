@@ -25,7 +25,11 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.async_client import AsyncAzureMLClient
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
-from airflow_provider_azureml.client.credentials import TokenProvider, build_credential
+from airflow_provider_azureml.client.credentials import (
+    TokenProvider,
+    build_credential,
+    shared_token_provider,
+)
 from airflow_provider_azureml.client.errors import AzureMLConfigError
 from airflow_provider_azureml.client.models import (
     GraphInterface,
@@ -169,14 +173,22 @@ class AzureMLHook(BaseHook):
         return self.client
 
     def get_async_client(self) -> AsyncAzureMLClient:
-        """A new httpx-based client with the same settings and token cache; close it (``async with``)."""
+        """A new httpx-based client with the same settings and token cache; close it (``async with``).
+
+        Cheap: it sends through its event loop's shared connection pool and TLS context.
+        """
         return AsyncAzureMLClient(self.config, settings=self.settings, tokens=self.tokens)
 
     @classmethod
     async def get_async_client_for(cls, azureml_conn_id: str, **retry_settings: Any) -> AsyncAzureMLClient:
-        """Trigger side: rebuild the async client from the connection id and ``retry_settings`` alone."""
+        """Trigger side: rebuild the async client from the connection id and ``retry_settings`` alone.
+
+        All triggers of one connection in the triggerer share its token cache (one credential, one
+        acquisition per token lifetime) and, through the client, the event loop's connection pool.
+        """
         hook = cls(azureml_conn_id, **retry_settings)
         hook._connection = await cls.aget_connection(azureml_conn_id)
+        hook.tokens = shared_token_provider(hook.config)
         return hook.get_async_client()
 
     # Published pipelines and endpoints ------------------------------------------------------------

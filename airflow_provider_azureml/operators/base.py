@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from airflow_provider_azureml.hooks.azureml import AzureMLHook
 
 DEFAULT_TIMEOUT = 7 * 24 * 3600.0
+AMBIGUOUS_SUBMIT_ATTEMPTS = 3  # submits whose answer may be lost, each followed by a look-up by tag
 
 
 def _default_deferrable() -> bool:
@@ -240,17 +241,30 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         return None
 
     def _submit_once(self, tags: dict[str, str]) -> str:
-        """Submit; when the answer was lost after sending, look the run up before sending again."""
-        try:
-            run = self._submit(tags)
-        except AzureMLAmbiguousSubmitError:
-            self.log.warning("The submit answer was lost; looking the run up by its idempotency tag")
-            found = self._find_previous_run(tags[IDEMPOTENCY_TAG])
-            if found is not None:
-                return found
-            run = self._submit(tags)
-        self.log.info("Submitted Azure ML pipeline run %s (experiment %s)", run.id, self.experiment_name)
-        return run.id
+        """Submit; whenever the answer was lost after sending, look the run up before sending again.
+
+        Every lost answer is followed by a look-up, the resubmit's included: a second lost answer may
+        well have created the run. After ``AMBIGUOUS_SUBMIT_ATTEMPTS`` the error is raised (a retry of
+        the task looks the run up first too).
+        """
+        for attempt in range(1, AMBIGUOUS_SUBMIT_ATTEMPTS + 1):
+            try:
+                run = self._submit(tags)
+            except AzureMLAmbiguousSubmitError:
+                self.log.warning(
+                    "The submit answer was lost (attempt %d of %d); looking the run up by its tag",
+                    attempt,
+                    AMBIGUOUS_SUBMIT_ATTEMPTS,
+                )
+                found = self._find_previous_run(tags[IDEMPOTENCY_TAG])
+                if found is not None:
+                    return found
+                if attempt == AMBIGUOUS_SUBMIT_ATTEMPTS:
+                    raise
+                continue
+            self.log.info("Submitted Azure ML pipeline run %s (experiment %s)", run.id, self.experiment_name)
+            return run.id
+        raise AssertionError("unreachable")  # the loop returns or raises
 
     # -- ResumableJobMixin ----------------------------------------------------------------------------
     def get_job_status(self, external_id: Any, context: Context) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -20,6 +21,21 @@ MAX_BACKOFF_SECONDS = 300.0
 def next_backoff(delay: float) -> float:
     """The wait after another failed poll: doubled, capped (on top of the client's own retries)."""
     return min(delay * 2, MAX_BACKOFF_SECONDS)
+
+
+def next_poll_wait(interval: float, poll_took: float, *, first: bool) -> float:
+    """The sleep after a successful poll, so that polls start one interval apart (or sooner).
+
+    The time the poll itself took is deducted: a slow answer does not stretch the period, so an end is
+    seen at most one interval (plus one answer) after it happened. At most half the interval is deducted,
+    so an overloaded service still gets a rest between polls rather than back-to-back requests.
+
+    The first wait is a random fraction of the interval: triggers started together (a triggerer restart)
+    then spread their polls over the interval instead of polling in one burst forever. It only ever
+    shortens a wait, so it adds no lag.
+    """
+    wait = interval * random.random() if first else interval
+    return max(0.0, wait - min(poll_took, interval / 2))
 
 
 class AzureMLPipelineRunTrigger(BaseTrigger):
@@ -84,9 +100,11 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
 
     async def _watch(self, client: Any) -> dict[str, Any]:
         progress = ProgressLog()
-        delay = self.poll_interval
         status = RunStatus.UNKNOWN
+        delay = self.poll_interval
+        first_wait = True
         while True:
+            started = time.monotonic()
             try:
                 status = await self._poll(client, progress)
             except Exception as error:
@@ -96,13 +114,16 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
                 self.log.warning(
                     "Transient error polling run %s, next poll in %.2fs: %s", self.run_id, delay, error
                 )
+                wait = delay
             else:
-                delay = self.poll_interval
                 if RunState(status).is_terminal:
                     return build_run_event(self.run_id, self.experiment_name, status)
+                delay = self.poll_interval
+                wait = next_poll_wait(delay, time.monotonic() - started, first=first_wait)
+                first_wait = False
             if self.end_time is not None and time.time() >= self.end_time:
                 return await self._final_look(client, status)
-            await asyncio.sleep(self._sleep_for(delay))
+            await asyncio.sleep(self._sleep_for(wait))
 
     async def _poll(self, client: Any, progress: ProgressLog) -> str:
         """Read the run (learning its experiment if not given) and its steps; log progress changes."""

@@ -228,3 +228,16 @@ async def test_async_client_rebuilt_from_the_connection_id(
 
     assert run.status == "Finished"
     assert client.settings.max_retries == 1
+
+
+async def test_async_clients_of_one_connection_share_the_token_cache(
+    monkeypatch: pytest.MonkeyPatch, server: ScriptedServer
+) -> None:
+    """A triggerer with many triggers of one connection holds one credential and acquires once."""
+    set_connection(monkeypatch, host=server.base_url, extra={"auth_method": "emulator"})
+
+    first = await AzureMLHook.get_async_client_for(CONN_ID, max_retries=1)
+    second = await AzureMLHook.get_async_client_for(CONN_ID, max_retries=2)
+
+    assert first.tokens is second.tokens
+    assert (first.settings.max_retries, second.settings.max_retries) == (1, 2)

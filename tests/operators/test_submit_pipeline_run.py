@@ -11,6 +11,7 @@ from airflow.sdk.exceptions import AirflowException, AirflowFailException, TaskD
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from airflow_provider_azureml.links.studio import XCOM_RUN_ID, XCOM_STUDIO_URL
+from airflow_provider_azureml.operators.base import AMBIGUOUS_SUBMIT_ATTEMPTS
 from airflow_provider_azureml.operators.submit_pipeline_run import AzureMLSubmitPipelineRunOperator
 from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger
 from airflow_provider_azureml.utils.idempotency import IDEMPOTENCY_TAG
@@ -141,6 +142,28 @@ def test_dropped_submit_answer_is_looked_up_not_resent(emulator_conn):
 
     [submission] = emulator_conn.backend.submissions()
     assert summary["run_id"] == submission.run_id
+
+
+def test_resubmit_whose_answer_is_lost_too_is_looked_up_not_resent(emulator_conn):
+    # The first answer is lost before a run exists, the resubmit's after the run was created.
+    emulator_conn.faults.inject(routes.SUBMIT_PIPELINE, kind="drop", count=1)
+    emulator_conn.faults.inject(routes.SUBMIT_PIPELINE, kind="drop_after", count=1)
+    summary = operator(published_pipeline_id=TRAINING_V1).execute(make_context())
+
+    [submission] = emulator_conn.backend.submissions()
+    assert summary["run_id"] == submission.run_id
+    assert summary["status"] == "Finished"
+    assert emulator_conn.faults.pending() == []
+
+
+def test_submit_answers_lost_every_time_fail_the_try_retryably(emulator_conn):
+    emulator_conn.faults.inject(routes.SUBMIT_PIPELINE, kind="drop", count=AMBIGUOUS_SUBMIT_ATTEMPTS)
+    with pytest.raises(AirflowException) as raised:
+        operator(published_pipeline_id=TRAINING_V1).execute(make_context())
+
+    assert not isinstance(raised.value, AirflowFailException)  # a retry may still succeed
+    assert emulator_conn.backend.submissions() == []
+    assert emulator_conn.faults.pending() == []
 
 
 def test_retry_reconnects_to_the_active_run_of_the_previous_try(emulator_conn):

@@ -20,6 +20,7 @@ from airflow_provider_azureml.triggers.pipeline_run import (
     MAX_BACKOFF_SECONDS,
     AzureMLPipelineRunTrigger,
     next_backoff,
+    next_poll_wait,
 )
 from airflow_provider_azureml.utils.events import EVENT_KEYS
 from tests.triggers.support import EXPERIMENT, FAILING_RATE, first_event, remote_status, submit_run
@@ -207,3 +208,16 @@ async def test_cleanup_never_cancels(emulator_conn):
 
     await asyncio.sleep(0.1)
     assert remote_status(run_id) == "Running"
+
+
+def test_polls_start_one_interval_apart_however_long_a_poll_took():
+    assert next_poll_wait(10.0, 0.5, first=False) == 9.5
+    assert next_poll_wait(10.0, 0.0, first=False) == 10.0
+    assert next_poll_wait(10.0, 30.0, first=False) == 5.0  # an overloaded service still gets a rest
+
+
+def test_first_wait_is_a_random_fraction_of_the_interval():
+    """Triggers started together spread out; the first wait never exceeds the interval (no added lag)."""
+    waits = [next_poll_wait(10.0, 0.0, first=True) for _ in range(200)]
+    assert all(0.0 <= wait < 10.0 for wait in waits)
+    assert max(waits) - min(waits) > 5.0
