@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+from typing_extensions import TypedDict, Unpack
 
 from airflow_provider_azureml.client.errors import AzureMLConfigError
 from airflow_provider_azureml.client.statuses import RunStatus
@@ -188,6 +189,17 @@ class DataPath(_Wire):
     relative_path: str = Field(alias="RelativePath")
 
 
+class SubmissionOptions(TypedDict, total=False):
+    """The optional fields of a submission, as keyword arguments of the hook's submit methods."""
+
+    parameter_assignments: dict[str, Any] | None
+    data_path_assignments: dict[str, Any] | None
+    description: str | None
+    tags: dict[str, str] | None
+    continue_on_step_failure: bool | None
+    properties: dict[str, str] | None
+
+
 class SubmissionRequest(_Wire):
     """``PipelineSubmissionInfo``: the body of every submit route. Build it with :meth:`build`."""
 
@@ -200,18 +212,10 @@ class SubmissionRequest(_Wire):
     properties: dict[str, str] = Field(default_factory=dict, alias="Properties")
 
     @classmethod
-    def build(
-        cls,
-        experiment_name: str,
-        *,
-        parameter_assignments: dict[str, Any] | None = None,
-        data_path_assignments: dict[str, Any] | None = None,
-        description: str | None = None,
-        tags: dict[str, str] | None = None,
-        continue_on_step_failure: bool | None = None,
-        properties: dict[str, str] | None = None,
-    ) -> SubmissionRequest:
+    def build(cls, experiment_name: str, **options: Unpack[SubmissionOptions]) -> SubmissionRequest:
         """Check the experiment name and parameter values, raising ``AzureMLConfigError`` naming them."""
+        parameter_assignments = options.get("parameter_assignments")
+        data_path_assignments = options.get("data_path_assignments")
         if not isinstance(experiment_name, str) or not EXPERIMENT_NAME.fullmatch(experiment_name):
             raise AzureMLConfigError(
                 f"experiment_name {experiment_name!r} is invalid: 1-255 letters, digits, '_' or '-', "
@@ -220,14 +224,14 @@ class SubmissionRequest(_Wire):
         return cls.model_validate(
             {
                 "experiment_name": experiment_name,
-                "description": description or experiment_name,
+                "description": options.get("description") or experiment_name,
                 "parameter_assignments": {
                     k: _assignment(k, v) for k, v in (parameter_assignments or {}).items()
                 },
                 "data_path_assignments": _data_paths(data_path_assignments or {}),
-                "continue_on_step_failure": continue_on_step_failure,
-                "tags": _str_map(tags),
-                "properties": _str_map(properties),
+                "continue_on_step_failure": options.get("continue_on_step_failure"),
+                "tags": _str_map(options.get("tags")),
+                "properties": _str_map(options.get("properties")),
             }
         )
 

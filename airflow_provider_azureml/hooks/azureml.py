@@ -21,6 +21,7 @@ from urllib.parse import quote, urlsplit
 import requests
 from airflow.sdk import BaseHook
 from airflow.sdk.exceptions import AirflowException
+from typing_extensions import Unpack
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.async_client import AsyncAzureMLClient
@@ -38,6 +39,7 @@ from airflow_provider_azureml.client.models import (
     PipelineRun,
     PublishedPipeline,
     Run,
+    SubmissionOptions,
     SubmissionRequest,
 )
 from airflow_provider_azureml.client.retry import RetrySettings
@@ -220,28 +222,19 @@ class AzureMLHook(BaseHook):
     # Submitting -------------------------------------------------------------------------------------
     # A submit is not blindly retried: with no answer after sending, AzureMLAmbiguousSubmitError is
     # raised so the caller can look the run up by its tags (find_runs_by_tags) before resubmitting.
+    # ``options`` are the optional fields of the body (SubmissionOptions): parameter_assignments,
+    # data_path_assignments, description, tags, continue_on_step_failure, properties.
 
     def submit_pipeline_run(
         self,
         published_pipeline_id: str,
         *,
         experiment_name: str,
-        parameter_assignments: dict[str, Any] | None = None,
-        data_path_assignments: dict[str, Any] | None = None,
-        description: str | None = None,
-        tags: dict[str, str] | None = None,
-        continue_on_step_failure: bool | None = None,
         parent_run_id: str | None = None,
+        **options: Unpack[SubmissionOptions],
     ) -> PipelineRun:
         """``POST {api}/pipelines/v1.0{scope}/PipelineRuns/PipelineSubmit/{published_pipeline_id}``."""
-        request = SubmissionRequest.build(
-            experiment_name,
-            parameter_assignments=parameter_assignments,
-            data_path_assignments=data_path_assignments,
-            description=description,
-            tags=tags,
-            continue_on_step_failure=continue_on_step_failure,
-        )
+        request = SubmissionRequest.build(experiment_name, **options)
         return self.client.submit_pipeline_run(published_pipeline_id, request, parent_run_id=parent_run_id)
 
     def submit_pipeline_endpoint_run(
@@ -250,25 +243,14 @@ class AzureMLHook(BaseHook):
         *,
         experiment_name: str,
         pipeline_version: str | None = None,
-        parameter_assignments: dict[str, Any] | None = None,
-        data_path_assignments: dict[str, Any] | None = None,
-        description: str | None = None,
-        tags: dict[str, str] | None = None,
-        continue_on_step_failure: bool | None = None,
         parent_run_id: str | None = None,
+        **options: Unpack[SubmissionOptions],
     ) -> PipelineRun:
         """``POST .../PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}[/{version}?pipelineVersion=]``.
 
         Unlike the SDK, ``continue_on_step_failure`` is sent when given.
         """
-        request = SubmissionRequest.build(
-            experiment_name,
-            parameter_assignments=parameter_assignments,
-            data_path_assignments=data_path_assignments,
-            description=description,
-            tags=tags,
-            continue_on_step_failure=continue_on_step_failure,
-        )
+        request = SubmissionRequest.build(experiment_name, **options)
         return self.client.submit_pipeline_endpoint_run(
             endpoint_id, request, pipeline_version=pipeline_version, parent_run_id=parent_run_id
         )
@@ -278,22 +260,11 @@ class AzureMLHook(BaseHook):
         url: str,
         *,
         experiment_name: str,
-        parameter_assignments: dict[str, Any] | None = None,
-        data_path_assignments: dict[str, Any] | None = None,
-        description: str | None = None,
-        tags: dict[str, str] | None = None,
-        continue_on_step_failure: bool | None = None,
         parent_run_id: str | None = None,
+        **options: Unpack[SubmissionOptions],
     ) -> PipelineRun:
         """``POST {url}``: a published pipeline's or endpoint's REST URL, if its host may get the token."""
-        request = SubmissionRequest.build(
-            experiment_name,
-            parameter_assignments=parameter_assignments,
-            data_path_assignments=data_path_assignments,
-            description=description,
-            tags=tags,
-            continue_on_step_failure=continue_on_step_failure,
-        )
+        request = SubmissionRequest.build(experiment_name, **options)
         return self.client.invoke_rest_endpoint(url, request, parent_run_id=parent_run_id)
 
     # Runs ---------------------------------------------------------------------------------------------

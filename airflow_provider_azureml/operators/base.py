@@ -37,7 +37,7 @@ from airflow_provider_azureml.utils.progress import ProgressLog, report_failure
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_azureml.client.models import PipelineRun
+    from airflow_provider_azureml.client.models import PipelineRun, SubmissionOptions
     from airflow_provider_azureml.hooks.azureml import AzureMLHook
 
 DEFAULT_TIMEOUT = 7 * 24 * 3600.0
@@ -208,6 +208,16 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
     def _describe_target(self) -> dict[str, Any]:
         """What was submitted, for the returned summary."""
         raise NotImplementedError
+
+    def _submission_options(self, tags: dict[str, str]) -> SubmissionOptions:
+        """The body fields every submit route takes, from this operator's arguments."""
+        return {
+            "parameter_assignments": self.pipeline_parameters,
+            "data_path_assignments": self.data_path_assignments,
+            "description": self.description,
+            "tags": tags,
+            "continue_on_step_failure": self.continue_on_step_failure,
+        }
 
     # -- submission -----------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:

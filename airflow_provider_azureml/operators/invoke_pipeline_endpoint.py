@@ -80,13 +80,7 @@ class AzureMLInvokePipelineEndpointOperator(AzureMLPipelineRunOperatorBase):
 
     def _submit(self, tags: dict[str, str]) -> PipelineRun:
         return self.hook.invoke_rest_endpoint(
-            self.endpoint_url,
-            experiment_name=self.experiment_name,
-            parameter_assignments=self.pipeline_parameters,
-            data_path_assignments=self.data_path_assignments,
-            description=self.description,
-            tags=tags,
-            continue_on_step_failure=self.continue_on_step_failure,
+            self.endpoint_url, experiment_name=self.experiment_name, **self._submission_options(tags)
         )
 
     def _describe_target(self) -> dict[str, Any]:

@@ -89,18 +89,16 @@ class AzureMLSubmitPipelineRunOperator(AzureMLPipelineRunOperatorBase):
         return None if self.pipeline_version in (None, "") else str(self.pipeline_version)
 
     def _submit(self, tags: dict[str, str]) -> PipelineRun:
-        options: dict[str, Any] = {
-            "experiment_name": self.experiment_name,
-            "parameter_assignments": self.pipeline_parameters,
-            "data_path_assignments": self.data_path_assignments,
-            "description": self.description,
-            "tags": tags,
-            "continue_on_step_failure": self.continue_on_step_failure,
-        }
+        options = self._submission_options(tags)
         if self.published_pipeline_id:
-            return self.hook.submit_pipeline_run(self.published_pipeline_id, **options)
+            return self.hook.submit_pipeline_run(
+                self.published_pipeline_id, experiment_name=self.experiment_name, **options
+            )
         return self.hook.submit_pipeline_endpoint_run(
-            self._endpoint_id or self._resolve_endpoint_id(), pipeline_version=self._version, **options
+            self._endpoint_id or self._resolve_endpoint_id(),
+            experiment_name=self.experiment_name,
+            pipeline_version=self._version,
+            **options,
         )
 
     def _resolve_endpoint_id(self) -> str:
