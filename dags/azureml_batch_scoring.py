@@ -33,7 +33,12 @@ with DAG(
 
     @task
     def report_output(summary: dict) -> str:
-        """Where ParallelRunStep's append_row output lands: the `score` step's `scores` output."""
+        """Where ParallelRunStep's append_row output lands: the `score` step's `scores` output.
+
+        A PipelineData output lives at ``azureml/<step run id>/<output name>`` on its datastore, on Azure
+        and in the emulator's execution mode alike (which keeps datastore ``workspaceblobstore`` in the
+        folder ``<data dir>/datastores/workspaceblobstore/``), so the URI is true in both.
+        """
         from airflow_provider_azureml.hooks.azureml import AzureMLHook
 
         steps = AzureMLHook().list_step_runs(summary["experiment_name"], summary["run_id"])

@@ -1,8 +1,10 @@
 """``make demo``: every example DAG end to end in real Airflow against the embedded emulator.
 
-Starts the emulator on a free loopback port, gives Airflow a private home under ``.demo/``, runs each DAG
-with ``airflow dags test`` and prints what Azure ML (the emulator) received and how each run ended.
-Exits non-zero if any DAG fails; everything it started is stopped on the way out.
+Starts the emulator on a free loopback port in execution mode (published pipelines really run their
+scripts; their files under ``.demo/emulator-data/``), gives Airflow a private home under ``.demo/``, runs
+each DAG with ``airflow dags test`` and prints what Azure ML (the emulator) received, how each run ended
+and where the executed steps wrote their outputs. Exits non-zero if any DAG fails; everything it started
+is stopped on the way out.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import shutil
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_azureml.emulator.lifecycle import Durations
@@ -29,10 +32,14 @@ DEMO_DAGS: list[tuple[str, dict[str, Any] | None]] = [
 ]
 
 
+DATA_DIR = REPO / ".demo" / "emulator-data"
+
+
 @dataclass(frozen=True)
 class DemoRow:
     result: DagTestResult
     runs: list[tuple[str, dict[str, str], str]]  # (run id, parameters received, final status)
+    outputs: list[tuple[str, str, Path]]  # (run id, "step/output", folder) of executed runs
 
 
 def final_status(run_id: str) -> str:
@@ -52,8 +59,40 @@ def run_demo(emulator: RunningEmulator, airflow: LocalAirflow) -> list[DemoRow]:
             print(result.output[-4000:], file=sys.stderr)
         submissions = [s for s in emulator.backend.submissions() if s.tags.get("airflow.dag_id") == dag_id]
         runs = [(s.run_id, s.parameters_received, final_status(s.run_id)) for s in submissions]
-        rows.append(DemoRow(result, runs))
+        outputs = [
+            (s.run_id, f"{step}/{port}", folder)
+            for s in submissions
+            for step, ports in emulator.backend.step_outputs(s.run_id).items()
+            for port, folder in ports.items()
+        ]
+        rows.append(DemoRow(result, runs, outputs))
     return rows
+
+
+def describe(folder: Path) -> str:
+    """What an output folder holds, with the facts the demo is about (avg_rate, rows scored)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else []
+    if not files:
+        return "(empty)"
+    model = folder / "model.json"
+    if model.is_file():
+        return f"model.json, avg_rate={json.loads(model.read_text()).get('avg_rate')}"
+    rows = folder / "parallel_run_step.txt"
+    if rows.is_file():
+        return f"parallel_run_step.txt, {len(rows.read_text().splitlines())} rows"
+    return f"{len(files)} files"
+
+
+def print_outputs(rows: list[DemoRow]) -> None:
+    """Where executed steps wrote. A datastore URI maps to a local path:
+    ``azureml://datastores/workspaceblobstore/paths/<p>`` is ``DATA_DIR/datastores/workspaceblobstore/<p>``.
+    """
+    datastore = DATA_DIR / "datastores" / "workspaceblobstore"
+    print(f"\nOutputs of executed runs (azureml://datastores/workspaceblobstore/paths/ is {datastore}/):")
+    for row in rows:
+        for run_id, name, folder in row.outputs:
+            shown = folder.relative_to(REPO) if folder.is_relative_to(REPO) else folder
+            print(f"  {row.result.dag_id:<36} {run_id[:8]} {name:<16} {shown}  [{describe(folder)}]")
 
 
 def print_summary(rows: list[DemoRow]) -> None:
@@ -70,16 +109,29 @@ def print_summary(rows: list[DemoRow]) -> None:
             print(f"{dag:<36} {outcome:<8} {run_id:<38} {shown:<26} {status:<10} {elapsed}")
 
 
+def print_reported_location(emulator: RunningEmulator, airflow: LocalAirflow) -> None:
+    """The batch-scoring DAG reports its output as a datastore URI (true on Azure); here is the file."""
+    uri = airflow.xcom("azureml_batch_scoring", "report_output")
+    if not uri:
+        return
+    path = emulator.backend.datastore_path(uri)
+    found = f"{len(path.read_text().splitlines())} rows" if path.is_file() else "missing"
+    print(f"\nazureml_batch_scoring reported {uri}\n  = {path} ({found})")
+
+
 def main() -> int:
     home = REPO / ".demo" / "airflow-home"
     shutil.rmtree(home, ignore_errors=True)
-    with run_emulator(durations=Durations()) as emulator:
+    shutil.rmtree(DATA_DIR, ignore_errors=True)
+    with run_emulator(durations=Durations(), execute=True, data_dir=DATA_DIR) as emulator:
         print(f"Azure ML emulator at {emulator.url}", flush=True)
         os.environ["AIRFLOW_CONN_AZUREML_DEFAULT"] = json.dumps(emulator_connection(emulator.url))
         airflow = LocalAirflow(home, emulator.url)
         airflow.migrate()
         rows = run_demo(emulator, airflow)
     print_summary(rows)
+    print_outputs(rows)
+    print_reported_location(emulator, airflow)
     failed = [row.result.dag_id for row in rows if not row.result.ok]
     print(
         f"\n{len(rows) - len(failed)} of {len(rows)} DAGs succeeded"

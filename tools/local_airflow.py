@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -79,3 +80,13 @@ class LocalAirflow:
     @property
     def database(self) -> Path:
         return self.home / "airflow.db"
+
+    def xcom(self, dag_id: str, task_id: str, key: str = "return_value") -> Any:
+        """The latest XCom value of a task, read from the sqlite metadata DB; None when there is none."""
+        with sqlite3.connect(self.database) as db:
+            row = db.execute(
+                "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = ?"
+                " ORDER BY timestamp DESC LIMIT 1",
+                (dag_id, task_id, key),
+            ).fetchone()
+        return None if row is None else json.loads(row[0])

@@ -1,9 +1,9 @@
 """A local emulator of the Azure ML v1 pipelines REST service, like Azurite for Storage.
 
 Run it with ``python -m airflow_provider_azureml.emulator --host 127.0.0.1 --port 8089 [--seed FILE]
-[--state FILE] [--data-dir DIR] [--blob-proxy-port PORT]`` (see ``--help``), or in-process from tests with
-:func:`airflow_provider_azureml.emulator.testing.run_emulator`. It never imports ``azureml`` or
-``airflow``.
+[--state FILE] [--data-dir DIR] [--blob-proxy-port PORT] [--execute [--step-timeout S]]`` (see ``--help``),
+or in-process from tests with :func:`airflow_provider_azureml.emulator.testing.run_emulator`. It never
+imports ``azureml`` or ``airflow``.
 
 Azure surface (routes from :mod:`airflow_provider_azureml.client.routes`; bearer token required except
 for discovery and signed artifact content URLs):
@@ -27,6 +27,8 @@ Admin API, under ``/_emulator/`` (no auth; interactive docs at ``/_emulator/docs
 - ``GET /_emulator/health``: ``{"status": "ok", "runs": n}``
 - ``GET /_emulator/publishing``: ``{"https_proxy", "ca_bundle_pem", "blob_host"}``, what a publishing
   process sets as ``HTTPS_PROXY`` and ``REQUESTS_CA_BUNDLE`` (``AzureMLHook.publishing_environment()`` does)
+- ``GET /_emulator/execution``: ``{"execute": false}``, or with ``--execute`` the data directory, the
+  step timeout and the folder of each datastore
 - ``GET /_emulator/submissions``: every submission received (run id, pipeline id, endpoint id and
   version, experiment, parameters as received and as resolved with defaults, tags, time)
 - ``POST /_emulator/pipelines``: register a published pipeline (body: one seed ``pipelines`` item)
@@ -39,4 +41,16 @@ Admin API, under ``/_emulator/`` (no auth; interactive docs at ``/_emulator/docs
 Run lifecycle: NotStarted, Queued, Running (steps one after another), then Finished (run history:
 Completed) or Failed; ``DELETE .../Execution`` gives CancelRequested, then Canceled. Statuses are
 computed from timestamps on read (:mod:`.lifecycle`).
+
+Execution mode (``--execute``; :mod:`.executor`): a run of a *published* pipeline really runs, step by
+step in graph order, each step a local process in its own process group, with its snapshot (rebuilt under
+``<data dir>/runs/<run id>/<step run id>/snapshot``) as working directory and its stdout/stderr as its
+``azureml-logs/70_driver_log.txt``. PythonScriptSteps run their script with the emulator's Python;
+ParallelRunSteps run the emulator's own driver (:mod:`.prs_driver`). Arguments, ``AML_PARAMETER_*`` and
+folders are resolved from the published graph (:mod:`.commands`): datastore ``<name>`` is the folder
+``<data dir>/datastores/<name>/`` (fill ``workspaceblobstore/`` with input data), and a PipelineData output
+is ``azureml/<step run id>/<output name>`` on it, as on Azure. Statuses then come from the processes: exit
+code, cancel (kills the process group), step time limit (``MaxRunDurationSeconds`` or ``--step-timeout``).
+A run still executing when the emulator stops ends Failed. Seeded pipelines stay simulated. It runs the
+code it is sent, so ``--execute`` refuses a non-loopback ``--host`` without ``--allow-remote-execution``.
 """

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from airflow_provider_azureml.emulator.app import build_app
 from airflow_provider_azureml.emulator.context import EmulatorConfig
+from airflow_provider_azureml.emulator.executor import check_binding
 from airflow_provider_azureml.emulator.lifecycle import Durations
 from airflow_provider_azureml.emulator.seed import DEFAULT_SEED
 from airflow_provider_azureml.emulator.server import EmulatorServer
@@ -56,8 +57,8 @@ def parser() -> argparse.ArgumentParser:
         "--data-dir",
         type=Path,
         metavar="DIR",
-        help="keep uploaded snapshot files and the emulator's CA here (default: FILE.d beside --state, "
-        "else a temporary directory removed at exit)",
+        help="keep uploaded snapshot files, the emulator's CA and (--execute) datastores and step files here "
+        "(default: FILE.d beside --state, else a temporary directory removed at exit)",
     )
     p.add_argument(
         "--blob-proxy-port",
@@ -92,6 +93,26 @@ def parser() -> argparse.ArgumentParser:
         help="default phase duration, repeatable; PHASE is not_started, queued, step or cancel "
         f"(defaults: {Durations()})",
     )
+    p.add_argument(
+        "--execute",
+        action="store_true",
+        help="run the steps of submitted published pipelines as local processes: scripts with this Python, "
+        "ParallelRunSteps with the emulator's driver; outputs under DATA_DIR/datastores/<datastore>/ "
+        "(fill DATA_DIR/datastores/workspaceblobstore/ with input data). Runs the code it is sent, so it "
+        "refuses a non-loopback --host. Seeded pipelines stay simulated",
+    )
+    p.add_argument(
+        "--step-timeout",
+        type=float,
+        metavar="SECONDS",
+        help="with --execute: stop and fail a step running longer than this, unless its own "
+        "MaxRunDurationSeconds is set (default: no limit)",
+    )
+    p.add_argument(
+        "--allow-remote-execution",
+        action="store_true",
+        help="let --execute listen on a non-loopback --host: anyone reaching it can run code here",
+    )
     p.add_argument("--log-level", choices=LOG_LEVELS, default="info", help="log level (default: %(default)s)")
     return p
 
@@ -103,7 +124,13 @@ def _blob_proxy_port(port: int, chosen: int | None) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    args = parser().parse_args(argv)
+    cli = parser()
+    args = cli.parse_args(argv)
+    if args.execute:
+        try:
+            check_binding(args.host, args.allow_remote_execution)
+        except ValueError as error:
+            cli.error(str(error))
     logging.basicConfig(
         level=args.log_level.upper() if args.log_level != "trace" else "DEBUG",
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -117,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         durations=Durations().merged(dict(args.duration)),
         data_dir=args.data_dir,
         blob_proxy_port=_blob_proxy_port(args.port, args.blob_proxy_port),
+        execute=args.execute,
+        step_timeout=args.step_timeout,
     )
     server = EmulatorServer(build_app(config), args.host, args.port, args.log_level)
     logging.getLogger("airflow_provider_azureml.emulator").info(

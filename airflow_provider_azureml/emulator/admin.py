@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from pydantic import TypeAdapter
 
 from airflow_provider_azureml.emulator.backend import Endpoint, Pipeline, Submission
+from airflow_provider_azureml.emulator.commands import DEFAULT_DATASTORE
 from airflow_provider_azureml.emulator.context import Context
 from airflow_provider_azureml.emulator.errors import ServiceUnavailable
 from airflow_provider_azureml.emulator.faults import FaultRule
@@ -44,6 +45,20 @@ async def publishing(ctx: Context) -> dict[str, str]:
         "https_proxy": f"http://{host}:{services.blob_proxy_port}",
         "ca_bundle_pem": services.ca.pem,
         "blob_host": BLOB_HOST,
+    }
+
+
+@router.get("/execution")
+async def execution(ctx: Context) -> dict[str, Any]:
+    """Whether published pipelines really run (``--execute``) and where their files are on this machine."""
+    backend = ctx.backend
+    if not backend.executes:
+        return {"execute": False}
+    return {
+        "execute": True,
+        "step_timeout": backend.step_timeout,
+        "data_dir": str(backend.data_dir),
+        "datastores": {DEFAULT_DATASTORE: str(backend.layout.datastore(DEFAULT_DATASTORE))},
     }
 
 

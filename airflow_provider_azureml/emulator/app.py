@@ -217,6 +217,8 @@ def build_app(config: EmulatorConfig, faults: FaultInjector | None = None) -> Em
         default_durations=config.durations,
         state_file=StateFile(config.state_file) if config.state_file else None,
         data_dir=config.resolved_data_dir(),
+        execute=config.execute,
+        step_timeout=config.step_timeout,
     )
     if not backend.restored:
         apply_seed(backend, seed)

@@ -8,10 +8,19 @@ A pipeline stores its graph (``GraphEntity`` JSON) and its parameter interface; 
 graph's module nodes in execution order. A run keeps its step runs keyed by node id. A pipeline comes
 from the seed (:meth:`register_pipeline`) or from the SDK's publish path (:meth:`publish_pipeline`, whose
 modules and snapshots live in :attr:`Backend.catalog`); either way runs are planned and read the same.
+
+With ``execute=True`` a run of a published pipeline (every step has a module and a snapshot) is not
+planned but executed (:mod:`.executor`): its timelines start NotStarted and grow as the executor reports
+(the :class:`~.executor.RunRecorder` methods below), and its step logs are the processes' output, kept
+under :attr:`Backend.layout`. Seeded pipelines keep the simulated lifecycle. An executed run that was not
+over when the emulator stopped ends Failed, with a message saying so, when the state is written or
+restored: processes cannot be resumed.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import json
 import shutil
@@ -27,12 +36,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.blobs import BlobStore
+from airflow_provider_azureml.emulator.commands import (
+    DRIVER_LOG,
+    DataLayout,
+    StepCommand,
+    StepContext,
+    input_folders,
+    output_folders,
+    resolve,
+)
 from airflow_provider_azureml.emulator.errors import BadRequest, NotFound
+from airflow_provider_azureml.emulator.executor import Executor, RunJob, StepJob
 from airflow_provider_azureml.emulator.lifecycle import (
     Durations,
     StepSpec,
     Timeline,
     history_status,
+    open_plan,
     plan_run,
 )
 from airflow_provider_azureml.emulator.odata import Clause, matches
@@ -49,8 +69,13 @@ ParameterType = Literal["int", "float", "bool", "string"]
 #: ``EntityInterface.Parameters[].Type`` codes (prov:1050-1078).
 PARAMETER_TYPE_CODES: dict[str, str] = {"int": "0", "float": "1", "bool": "2", "string": "3"}
 PARAMETER_TYPES_BY_CODE: dict[str, ParameterType] = {"0": "int", "1": "float", "2": "bool", "3": "string"}
-DRIVER_LOG = "azureml-logs/70_driver_log.txt"
 RUN_ORIGIN = "ExperimentRun"
+STOPPED_MESSAGE = (
+    "The emulator stopped while this run was executing; its step processes were killed. Submit it again."
+)
+RESTARTED_MESSAGE = (
+    "The emulator restarted while this run was executing; an executed run cannot resume. Submit it again."
+)
 
 
 class Record(BaseModel):
@@ -200,6 +225,8 @@ class PipelineRun(Record):
     failed_node_id: str | None = None
     cancel_duration: float
     submission: Submission
+    executed: bool = False  # its steps run as local processes (--execute), not on a planned timeline
+    run_error: str | None = None  # why the run failed when no step did (an executed run interrupted)
 
     @property
     def parent_run_id(self) -> str | None:
@@ -208,7 +235,7 @@ class PipelineRun(Record):
     def error_message(self) -> str | None:
         """The root run's error: names the failing step and repeats its message."""
         if self.failed_node_id is None:
-            return None
+            return self.run_error
         step = self.steps[self.failed_node_id]
         return f"Pipeline run failed because step '{step.name}' (run {step.run_id}) failed: {step.error}"
 
@@ -287,8 +314,12 @@ class Backend:
         default_durations: Durations | None = None,
         state_file: StateFile | None = None,
         data_dir: Path | None = None,
+        execute: bool = False,
+        step_timeout: float | None = None,
     ) -> None:
-        """``data_dir`` holds uploaded blobs and snapshot files; None means a temporary directory."""
+        """``data_dir`` holds uploaded blobs, snapshot files and executed runs' files; None means a
+        temporary directory. ``execute`` runs published pipelines' steps (``step_timeout``: seconds a step
+        without its own ``MaxRunDurationSeconds`` may take)."""
         self.clock = clock
         self.allow_unknown_parameters = allow_unknown_parameters
         self._lock = threading.RLock()
@@ -301,6 +332,8 @@ class Backend:
         self._history_index: dict[str, tuple[PipelineRun, StepRun | None]] = {}
         for run in self._state.runs.values():
             self._index(run)
+        if restored:
+            self._end_interrupted_runs(RESTARTED_MESSAGE)
         if state_file is not None:
             state_file.attach(self.snapshot_json)
         self._data_dir = data_dir
@@ -312,6 +345,12 @@ class Backend:
             self.clock,
             self._changed,
         )
+        self.step_timeout = step_timeout
+        self._executor = Executor(self, self.catalog.copy_snapshot) if execute else None
+
+    @property
+    def executes(self) -> bool:
+        return self._executor is not None
 
     @property
     def data_dir(self) -> Path:
@@ -330,7 +369,16 @@ class Backend:
         if self._state_file is not None:
             self._state_file.changed()
 
+    @property
+    def layout(self) -> DataLayout:
+        """Executed runs' files: datastores, PipelineData outputs, step snapshots and logs."""
+        return DataLayout(self.data_dir)
+
     def close(self) -> None:
+        """Stop executing (runs in flight end Failed), write the state file, drop a temporary data dir."""
+        if self._executor is not None:
+            self._end_interrupted_runs(STOPPED_MESSAGE)
+            self._executor.close()
         if self._state_file is not None:
             self._state_file.close()
         if self._temp_dir is not None:
@@ -338,7 +386,11 @@ class Backend:
             self._temp_dir = self._data_dir = None
 
     def reset(self) -> None:
+        """Forget everything; executing runs are stopped first (their reports then find no run)."""
         with self._lock:
+            if self._executor is not None:
+                for run_id in list(self._state.runs):
+                    self._executor.cancel(run_id)
             self._state = State(default_durations=self._state.default_durations)
             self._history_index.clear()
             self._changed()
@@ -558,6 +610,8 @@ class Backend:
         self._state.runs[run_id] = run
         self._index(run)
         self._changed()
+        if run.executed and self._executor is not None:
+            self._executor.submit(self._run_job(pipeline, run, self._continue_on_failure(pipeline, request)))
         return run
 
     def _resolve_parameters(self, pipeline: Pipeline, received: Mapping[str, str]) -> dict[str, str]:
@@ -571,12 +625,18 @@ class Backend:
             )
         return {**defaults, **received}
 
+    @staticmethod
+    def _continue_on_failure(pipeline: Pipeline, request: SubmitRequest) -> bool:
+        if request.continue_on_step_failure is None:
+            return pipeline.continue_on_step_failure
+        return request.continue_on_step_failure
+
+    def _executes(self, pipeline: Pipeline) -> bool:
+        """Runs of a published pipeline execute in execute mode; seeded ones (no modules) are simulated."""
+        return self._executor is not None and all(s.module_id and s.snapshot_id for s in pipeline.steps)
+
     def _create_run(self, pipeline: Pipeline, request: SubmitRequest, submission: Submission) -> PipelineRun:
-        continue_on_failure = (
-            pipeline.continue_on_step_failure
-            if request.continue_on_step_failure is None
-            else request.continue_on_step_failure
-        )
+        continue_on_failure = self._continue_on_failure(pipeline, request)
         failures = {
             rule.step: rule.message
             for rule in reversed(pipeline.behaviour.failures)
@@ -584,7 +644,8 @@ class Backend:
         }
         durations = self.default_durations.merged(pipeline.behaviour.durations)
         specs = [StepSpec(s.name, s.node_id, s.depends_on, s.duration) for s in pipeline.steps]
-        plan = plan_run(specs, failures, durations, continue_on_failure)
+        executed = self._executes(pipeline)
+        plan = open_plan(specs) if executed else plan_run(specs, failures, durations, continue_on_failure)
         experiment = request.experiment_name
         run_number = self._next_run_number(experiment)
         steps = {
@@ -631,6 +692,7 @@ class Backend:
             failed_node_id=pipeline.step_by_name(plan.failed_step).node_id if plan.failed_step else None,
             cancel_duration=durations.cancel,
             submission=submission,
+            executed=executed,
         )
 
     def _next_run_number(self, experiment: str) -> int:
@@ -666,6 +728,8 @@ class Backend:
             at = self.offset(run)
             if run.timeline.status_at(at) in RunStatus.TERMINAL:
                 return run
+            if run.executed:
+                return self._cancel_execution(run)
             run.timeline = run.timeline.cancel(at, run.cancel_duration)
             for step in run.steps.values():
                 step.timeline = step.timeline.cancel(at, run.cancel_duration)
@@ -755,6 +819,9 @@ class Backend:
 
     def _log(self, run: PipelineRun, step: StepRun) -> str:
         """A driver log as far as the step has got; a failed step's ends with its traceback."""
+        if run.executed:
+            path = self.layout.step_log(run.run_id, step.run_id)
+            return path.read_text(errors="replace") if path.is_file() else ""
         status = step.status_at(self.offset(run))
         arguments = " ".join(f"--{name} {value}" for name, value in sorted(run.parameters.items()))
         lines = [
@@ -772,3 +839,160 @@ class Backend:
         elif status == RunStatus.CANCELED:
             lines.append("[emulator] step canceled")
         return "\n".join(lines) + "\n"
+
+    # -- execution (the executor's RunRecorder) -----------------------------------------------------------
+    def _run_job(self, pipeline: Pipeline, run: PipelineRun, continue_on_failure: bool) -> RunJob:
+        """What the executor needs: per step, its folders and how to resolve its command once the
+        snapshot is in place. Ports are mapped here, so a downstream input is its producer's folder."""
+        layout, graph = self.layout, pipeline.graph
+        nodes = {str(node["Id"]): node for node in graph.get("ModuleNodes") or []}
+        produced: dict[tuple[str, str], Path] = {}
+        steps = []
+        for step in pipeline.steps:
+            step_run = run.steps[step.node_id]
+            node, module = nodes[step.node_id], self.catalog.get_module(step.module_id or "").info
+            outputs = output_folders(node, module, layout, step_run.run_id)
+            produced.update({(step.node_id, port): folder for port, folder in outputs.items()})
+            context = StepContext(
+                node=node,
+                module=module,
+                parameters=run.parameters,
+                inputs={},
+                outputs=outputs,
+                default_timeout=self.step_timeout,
+            )
+            steps.append(
+                StepJob(
+                    spec=StepSpec(step.name, step.node_id, step.depends_on),
+                    step_run_id=step_run.run_id,
+                    snapshot_id=step.snapshot_id or "",
+                    step_dir=layout.step_dir(run.run_id, step_run.run_id),
+                    log_path=layout.step_log(run.run_id, step_run.run_id),
+                    resolve=functools.partial(self._resolve_step, graph, context, dict(produced)),
+                )
+            )
+        return RunJob(run.run_id, tuple(steps), continue_on_failure)
+
+    def _resolve_step(
+        self,
+        graph: dict[str, Any],
+        context: StepContext,
+        produced: dict[tuple[str, str], Path],
+        snapshot: Path,
+    ) -> StepCommand:
+        node_id = str(context.node["Id"])
+        inputs = input_folders(
+            graph,
+            node_id,
+            produced,
+            lambda source_id: self.catalog.get_data_source(source_id).info,
+            self.layout,
+        )
+        return resolve(dataclasses.replace(context, inputs=inputs), snapshot)
+
+    def _executed(self, run_id: str) -> PipelineRun | None:
+        run = self._state.runs.get(run_id)
+        return run if run is not None and run.executed else None
+
+    def run_started(self, run_id: str) -> None:
+        with self._lock:
+            run = self._executed(run_id)
+            if run is not None and run.timeline.final_status in (RunStatus.NOT_STARTED, RunStatus.QUEUED):
+                run.timeline = run.timeline.then(self.offset(run), RunStatus.RUNNING)
+                self._changed()
+
+    def step_started(self, run_id: str, node_id: str) -> bool:
+        with self._lock:
+            run = self._executed(run_id)
+            if run is None or run.timeline.final_status != RunStatus.RUNNING:
+                return False
+            step = run.steps[node_id]
+            step.timeline = step.timeline.then(self.offset(run), RunStatus.RUNNING)
+            self._changed()
+            return True
+
+    def step_ended(self, run_id: str, node_id: str, outcome: str, error: str | None) -> None:
+        with self._lock:
+            run = self._executed(run_id)
+            if run is None:
+                return
+            step = run.steps[node_id]
+            before = step.timeline
+            step.timeline = before.conclude(self.offset(run), outcome)
+            if step.timeline is not before and step.timeline.final_status == RunStatus.FAILED:
+                step.error = error or "The step failed."
+                run.failed_node_id = run.failed_node_id or node_id
+            self._changed()
+
+    def run_ended(self, run_id: str, error: str | None = None) -> None:
+        """The root run ends as its steps did: Canceled if asked to, Failed if a step failed; ``error``
+        (the executor itself failed) fails whatever is still running."""
+        with self._lock:
+            run = self._executed(run_id)
+            if run is None:
+                return
+            if error is not None:
+                self._end_run(run, error)
+                return
+            at = self.offset(run)
+            outcome = RunStatus.FAILED if run.failed_node_id else RunStatus.FINISHED
+            run.timeline = run.timeline.conclude(at, outcome)
+            for step in run.steps.values():
+                if step.timeline.final_status == RunStatus.CANCEL_REQUESTED:
+                    step.timeline = step.timeline.conclude(at, RunStatus.CANCELED)
+            self._changed()
+
+    def _cancel_execution(self, run: PipelineRun) -> PipelineRun:
+        """CancelRequested now; Canceled once the executor has killed the step's processes."""
+        at = self.offset(run)
+        if run.timeline.final_status != RunStatus.CANCEL_REQUESTED:
+            run.timeline = run.timeline.then(at, RunStatus.CANCEL_REQUESTED)
+            for step in run.steps.values():
+                if step.timeline.final_status not in RunStatus.TERMINAL:
+                    step.timeline = step.timeline.then(at, RunStatus.CANCEL_REQUESTED)
+            self._changed()
+        if self._executor is not None:
+            self._executor.cancel(run.run_id)
+        else:  # not reachable through restarts (restored runs are ended at load), but never hang
+            self.run_ended(run.run_id)
+        return run
+
+    def _end_interrupted_runs(self, message: str) -> None:
+        """Executed runs not over yet end now (the emulator stops, or restarted): Failed with ``message``."""
+        with self._lock:
+            for run in self._state.runs.values():
+                if run.executed and run.timeline.final_status not in RunStatus.TERMINAL:
+                    self._end_run(run, message)
+
+    def _end_run(self, run: PipelineRun, message: str) -> None:
+        """A running step fails with ``message``, and so does the run (Canceled if that was asked for)."""
+        at = self.offset(run)
+        for step in run.steps.values():
+            if step.timeline.final_status in (RunStatus.RUNNING, RunStatus.CANCEL_REQUESTED):
+                step.timeline = step.timeline.conclude(at, RunStatus.FAILED)
+                if step.timeline.final_status == RunStatus.FAILED:
+                    step.error = message
+                    run.failed_node_id = run.failed_node_id or step.node_id
+        run.run_error = message
+        run.timeline = run.timeline.conclude(at, RunStatus.FAILED)
+        self._changed()
+
+    def step_outputs(self, run_id: str) -> dict[str, dict[str, Path]]:
+        """Where an executed run's steps write: output folders by step name and output name."""
+        run = self.get_run(run_id)
+        pipeline = self.get_pipeline(run.pipeline_id)
+        nodes = {str(node["Id"]): node for node in pipeline.graph.get("ModuleNodes") or []}
+        return {
+            step.name: output_folders(
+                nodes[step.node_id],
+                self.catalog.get_module(step.module_id).info,
+                self.layout,
+                run.steps[step.node_id].run_id,
+            )
+            for step in pipeline.steps
+            if run.executed and step.module_id
+        }
+
+    def datastore_path(self, uri: str) -> Path:
+        """The local folder or file behind ``azureml://datastores/<name>/paths/<path>`` when executing."""
+        return self.layout.local_path(uri)

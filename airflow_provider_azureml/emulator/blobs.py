@@ -97,8 +97,11 @@ class BlobStore:
     def has_file(self, digest: str) -> bool:
         return (self.root / "files" / digest).is_file()
 
+    def file_path(self, digest: str) -> Path:
+        return self.root / "files" / digest
+
     def read_file(self, digest: str) -> bytes:
-        return (self.root / "files" / digest).read_bytes()
+        return self.file_path(digest).read_bytes()
 
 
 def _block_file(block_id: str) -> str:

@@ -40,6 +40,8 @@ class EmulatorConfig:
         None  # uploaded blobs, snapshot files, the CA; None: beside the state file or temp
     )
     blob_proxy_port: int = 0  # the CONNECT proxy for blob uploads; 0 picks a free port
+    execute: bool = False  # run published pipelines' steps as local processes (see .executor)
+    step_timeout: float | None = None  # execute mode: limit for steps without MaxRunDurationSeconds
 
     def resolved_data_dir(self) -> Path | None:
         """Where blobs and the CA live: ``data_dir``, else ``<state file>.d`` so they persist together."""

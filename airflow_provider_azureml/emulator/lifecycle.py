@@ -6,12 +6,17 @@ nothing and a restarted emulator picks up where the clock is. Every consecutive 
 be one of :data:`TRANSITIONS`; a cancellation rewrites the future of the timeline, never its past.
 
 Statuses are AEVA's (``Finished`` for success); :func:`history_status` gives run history's spelling.
+
+A simulated run gets its whole timeline at submission (:func:`plan_run`). An executed run (``--execute``)
+starts as just NotStarted and is extended as its steps really start and end (:meth:`Timeline.then`,
+:meth:`Timeline.conclude`); both kinds are read the same way, and both decide which steps may run with
+:func:`blocked`.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
 from airflow_provider_azureml.client.statuses import RunStatus
@@ -24,6 +29,8 @@ TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
         (S.QUEUED, S.RUNNING),
         (S.RUNNING, S.FINISHED),
         (S.RUNNING, S.FAILED),
+        (S.NOT_STARTED, S.FAILED),  # an executed run stopped before it ran (emulator restart)
+        (S.QUEUED, S.FAILED),
         (S.NOT_STARTED, S.CANCEL_REQUESTED),
         (S.QUEUED, S.CANCEL_REQUESTED),
         (S.RUNNING, S.CANCEL_REQUESTED),
@@ -93,6 +100,21 @@ class Timeline:
         at, status = self.entries[-1]
         return at if status in S.TERMINAL else None
 
+    def then(self, offset: float, status: str) -> Timeline:
+        """This timeline extended by ``status`` entered at ``offset`` (never before its last entry)."""
+        return Timeline((*self.entries, (max(offset, self.entries[-1][0]), status)))
+
+    def conclude(self, offset: float, outcome: str) -> Timeline:
+        """End with ``outcome`` at ``offset``: a cancel request ends Canceled whatever the outcome, and a
+        timeline that has already ended stays as it is (a late report after a restart or a cancel)."""
+        current = self.final_status
+        if current in S.TERMINAL:
+            return self
+        if current == S.CANCEL_REQUESTED or outcome == S.CANCELED:
+            requested = self if current == S.CANCEL_REQUESTED else self.then(offset, S.CANCEL_REQUESTED)
+            return requested.then(offset, S.CANCELED)
+        return self.then(offset, outcome)
+
     def cancel(self, offset: float, cancel_duration: float) -> Timeline:
         """Rewrite the future after a cancel request at ``offset``; a terminal run is left as it is."""
         past = tuple(entry for entry in self.entries if entry[0] <= offset)
@@ -120,6 +142,12 @@ class RunPlan:
     failed_step: str | None
 
 
+def blocked(step: StepSpec, any_failed: bool, not_run: Set[str], continue_on_step_failure: bool) -> bool:
+    """Whether ``step`` must not run: a step failed (and the run does not continue past failures), or a
+    step it depends on did not finish."""
+    return (any_failed and not continue_on_step_failure) or not not_run.isdisjoint(step.depends_on)
+
+
 def plan_run(
     steps: Sequence[StepSpec],
     failures: Mapping[str, str],
@@ -135,8 +163,7 @@ def plan_run(
     clock, failed, not_run = running_at, list[str](), set[str]()
     timelines: dict[str, Timeline] = {}
     for step in steps:
-        blocked = (failed and not continue_on_step_failure) or not_run.intersection(step.depends_on)
-        if blocked:
+        if blocked(step, bool(failed), not_run, continue_on_step_failure):
             not_run.add(step.name)
             timelines[step.name] = Timeline.of((0.0, S.NOT_STARTED))
             continue
@@ -154,3 +181,9 @@ def plan_run(
         (clock, S.FAILED if failed else S.FINISHED),
     )
     return RunPlan(root=root, steps=timelines, failed_step=failed[0] if failed else None)
+
+
+def open_plan(steps: Sequence[StepSpec]) -> RunPlan:
+    """An executed run's start: everything NotStarted; the executor's reports write the rest."""
+    not_started = Timeline.of((0.0, S.NOT_STARTED))
+    return RunPlan(root=not_started, steps={step.name: not_started for step in steps}, failed_step=None)

@@ -14,17 +14,19 @@ instead of a pipeline whose code is missing.
 
 from __future__ import annotations
 
+import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from functools import cached_property
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from airflow_provider_azureml.client.routes import SNAPSHOT_BLOB_CONTAINER
 from airflow_provider_azureml.emulator.blobs import BlobStore, file_hash
+from airflow_provider_azureml.emulator.commands import safe_relative
 from airflow_provider_azureml.emulator.errors import BadRequest, NotFound
 
 
@@ -207,6 +209,13 @@ class Catalog:
         if found is None:
             raise NotFound(f"Snapshot '{snapshot_id}' was not found.", target="snapshotId")
         return found
+
+    def copy_snapshot(self, snapshot_id: str, target: Path) -> None:
+        """Write a snapshot's files under ``target`` (made if needed): a step's working directory."""
+        for path, digest in self.get_snapshot(snapshot_id).files.items():
+            destination = target / safe_relative(path)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.blobs.file_path(digest), destination)
 
     def snapshot_files(self, snapshot_id: str) -> dict[str, bytes]:
         """A snapshot's files, rebuilt byte for byte: what a step would execute."""

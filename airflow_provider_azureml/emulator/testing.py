@@ -4,6 +4,9 @@
 ``emulator.faults`` the fault injector (``emulator.faults.inject(routes.GET_PIPELINE_RUN, kind="throttle")``),
 ``emulator.requests`` the request counter, and ``emulator.restart()`` stops and starts it again on the
 same port (with a ``state_file``, runs survive the restart).
+
+``execute=True`` runs published pipelines' steps as local processes (:mod:`.executor`), keeping their
+files in ``data_dir`` (a temporary directory when None); seeded pipelines stay simulated.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 from airflow_provider_azureml.emulator.app import EmulatorApp, build_app
 from airflow_provider_azureml.emulator.backend import Backend
 from airflow_provider_azureml.emulator.context import EmulatorConfig
+from airflow_provider_azureml.emulator.executor import check_binding
 from airflow_provider_azureml.emulator.faults import FaultInjector
 from airflow_provider_azureml.emulator.lifecycle import Durations
 from airflow_provider_azureml.emulator.routing import RequestCounter
@@ -71,14 +75,23 @@ def run_emulator(
     allow_unknown_parameters: bool = False,
     host: str = "127.0.0.1",
     port: int = 0,
+    execute: bool = False,
+    step_timeout: float | None = None,
+    data_dir: str | Path | None = None,
+    allow_remote_execution: bool = False,
 ) -> Iterator[RunningEmulator]:
     """Serve the emulator from a background thread for the duration of the ``with`` block."""
+    if execute:
+        check_binding(host, allow_remote_execution)
     config = EmulatorConfig(
         seed_file=Path(seed_file) if seed_file else None,
         state_file=Path(state_file) if state_file else None,
         expected_token=expected_token,
         allow_unknown_parameters=allow_unknown_parameters,
         durations=durations,
+        data_dir=Path(data_dir) if data_dir else None,
+        execute=execute,
+        step_timeout=step_timeout,
     )
     emulator = RunningEmulator(config, host, port)
     try:
