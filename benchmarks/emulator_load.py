@@ -1,4 +1,4 @@
-"""The emulator's own ceiling: status reads per second with N runs active, via the colleague's loadcheck.
+"""The emulator's own ceiling: status reads per second with N runs active, via the emulator's own loadcheck.
 
 Compared with the load the two waiting styles would put on it for the same number of runs: our
 trigger reads the run and its steps once per poll interval; the SDK reads the run every second.

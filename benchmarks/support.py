@@ -38,7 +38,7 @@ def connection_env(base_url: str) -> dict[str, str]:
 
 @contextmanager
 def emulator() -> Iterator[tuple[str, int]]:
-    """A fresh emulator (the colleague's ``loadcheck`` launcher), stopped on exit; yields (URL, pid)."""
+    """A fresh emulator (started the way ``loadcheck`` starts it), stopped on exit; yields (URL, pid)."""
     with emulator_process({}) as (url, pid):
         yield url, pid
 
