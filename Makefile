@@ -38,3 +38,6 @@ up: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+acceptance: $(STAMP)
+	AZUREML_ACCEPTANCE=1 $(VENV)/bin/pytest -q --durations=12 tests/acceptance
