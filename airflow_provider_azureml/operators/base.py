@@ -257,7 +257,8 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         well have created the run. After ``AMBIGUOUS_SUBMIT_ATTEMPTS`` the error is raised (a retry of
         the task looks the run up first too).
         """
-        for attempt in range(1, AMBIGUOUS_SUBMIT_ATTEMPTS + 1):
+        attempt = 1
+        while True:
             try:
                 run = self._submit(tags)
             except AzureMLAmbiguousSubmitError:
@@ -269,12 +270,12 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
                 found = self._find_previous_run(tags[IDEMPOTENCY_TAG])
                 if found is not None:
                     return found
-                if attempt == AMBIGUOUS_SUBMIT_ATTEMPTS:
+                if attempt >= AMBIGUOUS_SUBMIT_ATTEMPTS:
                     raise
+                attempt += 1
                 continue
             self.log.info("Submitted Azure ML pipeline run %s (experiment %s)", run.id, self.experiment_name)
             return run.id
-        raise AssertionError("unreachable")  # the loop returns or raises
 
     # -- ResumableJobMixin ----------------------------------------------------------------------------
     def get_job_status(self, external_id: Any, context: Context) -> str:
