@@ -31,7 +31,13 @@ from tenacity import (
     stop_before_delay,
 )
 
-from airflow_provider_azureml.client.errors import AzureMLConnectionError, AzureMLServiceError, redact_url
+from airflow_provider_azureml.client.errors import (
+    AzureMLConfigError,
+    AzureMLConnectionError,
+    AzureMLNotFoundError,
+    AzureMLServiceError,
+    redact_url,
+)
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +83,13 @@ def is_transient(error: BaseException) -> bool:
     if isinstance(error, AzureMLConnectionError):
         return True
     return isinstance(error, AzureMLServiceError) and error.status_code in RETRYABLE_STATUSES
+
+
+def is_permanent(error: BaseException) -> bool:
+    """An error no retry can fix: bad input or connection, a missing entity, a refused request."""
+    if isinstance(error, (AzureMLConfigError, AzureMLNotFoundError)):
+        return True
+    return isinstance(error, AzureMLServiceError) and error.status_code in (400, 401, 403)
 
 
 def add_jitter(seconds: float) -> float:

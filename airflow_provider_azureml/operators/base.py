@@ -23,10 +23,9 @@ from airflow_provider_azureml.client.errors import (
     AzureMLAmbiguousSubmitError,
     AzureMLConfigError,
     AzureMLConnectionError,
-    AzureMLNotFoundError,
     AzureMLServiceError,
 )
-from airflow_provider_azureml.client.retry import is_transient
+from airflow_provider_azureml.client.retry import is_permanent, is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
 from airflow_provider_azureml.links.studio import AzureMLPipelineRunLink, push_run_xcoms
 from airflow_provider_azureml.utils.events import validate_event
@@ -102,12 +101,22 @@ class AzureMLHookMixin:
 
 def as_airflow_error(error: Exception, prefix: str = "") -> AirflowException:
     """Errors that a retry cannot fix fail the task at once; the rest may be retried."""
-    message = f"{prefix}{error}"
-    if isinstance(error, (AzureMLConfigError, AzureMLNotFoundError)):
-        return AirflowFailException(message)
-    if isinstance(error, AzureMLServiceError) and error.status_code in (400, 401, 403):
-        return AirflowFailException(message)
-    return AirflowException(message)
+    return airflow_error(f"{prefix}{error}", permanent=is_permanent(error))
+
+
+def airflow_error(message: str, *, permanent: bool) -> AirflowException:
+    return AirflowFailException(message) if permanent else AirflowException(message)
+
+
+def checked_event(event: Any) -> dict[str, Any]:
+    """A trigger event that is well formed and not an error; raises what the sync path would raise."""
+    try:
+        event = validate_event(event)
+    except ValueError as error:
+        raise AirflowException(str(error)) from error
+    if event["status"] == "error":
+        raise airflow_error(event["message"], permanent=bool(event.get("permanent")))
+    return event
 
 
 def observe_run(
@@ -375,12 +384,7 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         raise AirflowException(report_failure(self.hook, self.log, run_id, experiment, status))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        try:
-            event = validate_event(event)
-        except ValueError as error:
-            raise AirflowException(str(error)) from error
-        if event["status"] == "error":
-            raise AirflowException(event["message"])
+        event = checked_event(event)
         external_id = run_ref(event["run_id"], event["experiment_name"])
         self._finish(
             event["run_id"],

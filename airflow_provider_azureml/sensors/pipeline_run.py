@@ -7,12 +7,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator
-from airflow.sdk.exceptions import AirflowException, AirflowFailException, AirflowSensorTimeout
+from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
 from airflow_provider_azureml.client.statuses import RunState
 from airflow_provider_azureml.links.studio import AzureMLPipelineRunLink, push_run_xcoms
-from airflow_provider_azureml.operators.base import AzureMLHookMixin, _default_deferrable, observe_run
-from airflow_provider_azureml.utils.events import validate_event
+from airflow_provider_azureml.operators.base import (
+    AzureMLHookMixin,
+    _default_deferrable,
+    checked_event,
+    observe_run,
+)
 from airflow_provider_azureml.utils.progress import ProgressLog, report_failure
 
 if TYPE_CHECKING:
@@ -108,12 +112,7 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> None:
         """Judge the trigger's event; ``resume_execution`` turns these errors into skips with soft_fail."""
-        try:
-            event = validate_event(event)
-        except ValueError as error:
-            raise AirflowException(str(error)) from error
-        if event["status"] == "error":
-            raise AirflowException(event["message"])
+        event = checked_event(event)
         self.experiment_name = event["experiment_name"]
         if event["status"] == "timeout":
             raise AirflowSensorTimeout(f"{event['message']} (sensor timeout {self.timeout}s)")

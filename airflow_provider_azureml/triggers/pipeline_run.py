@@ -10,7 +10,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_azureml.client.retry import is_transient
+from airflow_provider_azureml.client.retry import is_permanent, is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
 from airflow_provider_azureml.utils.events import build_error_event, build_run_event
 from airflow_provider_azureml.utils.progress import ProgressLog
@@ -150,7 +150,7 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
 
     def _error_event(self, error: Exception) -> dict[str, Any]:
         message = f"Polling Azure ML pipeline run {self.run_id} failed: {error}"
-        return build_error_event(self.run_id, self.experiment_name, message)
+        return build_error_event(self.run_id, self.experiment_name, message, permanent=is_permanent(error))
 
     async def on_kill(self) -> None:
         if not self.cancel_on_kill:

@@ -32,13 +32,17 @@ def build_run_event(
     }
 
 
-def build_error_event(run_id: str, experiment_name: str, message: str) -> dict[str, Any]:
+def build_error_event(
+    run_id: str, experiment_name: str, message: str, *, permanent: bool = False
+) -> dict[str, Any]:
+    """The trigger could not watch the run; ``permanent`` errors fail the task without retries."""
     return {
         "status": "error",
         "run_id": run_id,
         "experiment_name": experiment_name,
         "run_status": "Unknown",
         "message": message,
+        "permanent": permanent,
     }
 
 

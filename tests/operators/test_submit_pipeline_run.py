@@ -14,6 +14,7 @@ from airflow_provider_azureml.links.studio import XCOM_RUN_ID, XCOM_STUDIO_URL
 from airflow_provider_azureml.operators.base import AMBIGUOUS_SUBMIT_ATTEMPTS
 from airflow_provider_azureml.operators.submit_pipeline_run import AzureMLSubmitPipelineRunOperator
 from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger
+from airflow_provider_azureml.utils.events import build_error_event
 from airflow_provider_azureml.utils.idempotency import IDEMPOTENCY_TAG
 from tests.task_context import TaskInstanceStandIn, TaskStateStoreStandIn, make_context
 
@@ -280,6 +281,15 @@ def test_deferred_failure_names_the_step(emulator_conn):
     event = run_trigger(deferred.value.trigger)
     with pytest.raises(AirflowException, match=r"step 'train'.*loss diverge"):
         op.execute_complete(context, event)
+
+
+@pytest.mark.parametrize(("permanent", "expected"), [(True, AirflowFailException), (False, AirflowException)])
+def test_error_event_fails_with_or_without_retries_as_the_sync_path_would(permanent, expected):
+    event = build_error_event("r1", "unit-tests", "Polling failed: HTTP 404 (NotFound)", permanent=permanent)
+    with pytest.raises(AirflowException) as raised:
+        operator(published_pipeline_id=TRAINING_V1).execute_complete(make_context(), event)
+    assert type(raised.value) is expected
+    assert "HTTP 404" in str(raised.value)
 
 
 def test_malformed_event_is_refused(emulator_conn):

@@ -149,6 +149,7 @@ def test_unknown_run_fails_clearly_or_is_skipped_with_soft_fail(emulator_conn, m
     with pytest.raises(AirflowException) as raised:
         drive(mode, sensor_factory(mode, "no-such-run"), new_context())
     assert "no-such-run" in str(raised.value) and "404" in str(raised.value)
+    assert isinstance(raised.value, AirflowFailException)  # the same in every mode: no retry helps
     with pytest.raises(AirflowSkipException):
         drive(mode, sensor_factory(mode, "no-such-run", soft_fail=True), new_context())
 

@@ -78,6 +78,7 @@ async def test_unknown_run_gives_an_error_event_at_once(emulator_conn):
     event = await first_event(trigger_for("no-such-run", end_time=time.time() + 60))
     assert event["status"] == "error"
     assert "no-such-run" in event["message"] and "404" in event["message"]
+    assert event["permanent"] is True  # the task fails without retries, as the sync path does
     assert time.monotonic() - started < 2
 
 

@@ -49,8 +49,10 @@ def test_error_event_carries_the_message():
         "experiment_name": "exp",
         "run_status": "Unknown",
         "message": "HTTP 404 not found",
+        "permanent": False,
     }
     assert validate_event(event) is event
+    assert build_error_event("run-1", "exp", "HTTP 404 not found", permanent=True)["permanent"] is True
 
 
 @pytest.mark.parametrize(
