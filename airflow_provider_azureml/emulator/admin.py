@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.emulator.backend import Endpoint, Pipeline, Submission
 from airflow_provider_azureml.emulator.commands import DEFAULT_DATASTORE
 from airflow_provider_azureml.emulator.context import Context
 from airflow_provider_azureml.emulator.errors import ServiceUnavailable
 from airflow_provider_azureml.emulator.faults import FaultRule
 from airflow_provider_azureml.emulator.lifecycle import Durations
+from airflow_provider_azureml.emulator.records import Endpoint, Pipeline, Submission
 from airflow_provider_azureml.emulator.seed import DurationsSeed, EndpointSeed, PipelineSeed, apply_seed
 from airflow_provider_azureml.emulator.tls import BLOB_HOST
 

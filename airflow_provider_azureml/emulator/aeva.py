@@ -10,14 +10,6 @@ from pydantic import TypeAdapter
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.statuses import RunStatus
-from airflow_provider_azureml.emulator.backend import (
-    PARAMETER_TYPE_CODES,
-    Endpoint,
-    Pipeline,
-    PipelineRun,
-    StepRun,
-    SubmitRequest,
-)
 from airflow_provider_azureml.emulator.context import Context, reached, utc
 from airflow_provider_azureml.emulator.errors import BadRequest
 from airflow_provider_azureml.emulator.models import (
@@ -33,6 +25,14 @@ from airflow_provider_azureml.emulator.models import (
     PipelineVersion,
     StatusBody,
     TaskStatus,
+)
+from airflow_provider_azureml.emulator.records import (
+    PARAMETER_TYPE_CODES,
+    Endpoint,
+    Pipeline,
+    PipelineRun,
+    StepRun,
+    SubmitRequest,
 )
 
 router = APIRouter()

@@ -17,7 +17,6 @@ from pydantic import TypeAdapter
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.emulator.aeva import endpoint_entity, etag, pipeline_entity
-from airflow_provider_azureml.emulator.backend import EndpointUpdate, PublishRequest
 from airflow_provider_azureml.emulator.context import Context, utc
 from airflow_provider_azureml.emulator.errors import BadRequest
 from airflow_provider_azureml.emulator.models import (
@@ -29,6 +28,7 @@ from airflow_provider_azureml.emulator.models import (
     PipelineEntity,
 )
 from airflow_provider_azureml.emulator.publishing import DataSourceRecord, ModuleRecord
+from airflow_provider_azureml.emulator.records import EndpointUpdate, PublishRequest
 
 router = APIRouter()
 PIPELINE_CREATION = TypeAdapter(PipelineCreationInfo)

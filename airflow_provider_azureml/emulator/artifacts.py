@@ -9,7 +9,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 
 from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.emulator.backend import RUN_ORIGIN, ArtifactFile
 from airflow_provider_azureml.emulator.context import Context
 from airflow_provider_azureml.emulator.errors import NotFound
 from airflow_provider_azureml.emulator.models import (
@@ -18,6 +17,7 @@ from airflow_provider_azureml.emulator.models import (
     ArtifactDto,
     ArtifactPage,
 )
+from airflow_provider_azureml.emulator.records import RUN_ORIGIN, ArtifactFile
 
 router = APIRouter()
 

@@ -10,7 +10,6 @@ from pydantic import TypeAdapter
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.statuses import RunStatus
-from airflow_provider_azureml.emulator.backend import PipelineRun, StepRun, experiment_id
 from airflow_provider_azureml.emulator.context import Context, reached, utc
 from airflow_provider_azureml.emulator.errors import BadRequest
 from airflow_provider_azureml.emulator.lifecycle import history_status
@@ -23,6 +22,7 @@ from airflow_provider_azureml.emulator.models import (
     RunPage,
 )
 from airflow_provider_azureml.emulator.odata import parse_filter
+from airflow_provider_azureml.emulator.records import PipelineRun, StepRun, experiment_id
 
 router = APIRouter()
 QUERY = TypeAdapter(QueryParams)

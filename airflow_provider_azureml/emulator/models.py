@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator
 from pydantic.alias_generators import to_camel, to_pascal
 
-from airflow_provider_azureml.emulator.backend import EntityStatus
+from airflow_provider_azureml.emulator.records import EntityStatus
 from airflow_provider_azureml.emulator.seed import Scalar, scalar_text
 
 EMULATOR_USER_ID = "00000000-0000-0000-0000-00000000e0e0"
