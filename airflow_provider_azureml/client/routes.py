@@ -39,6 +39,8 @@ class Route(NamedTuple):
 
 ARM_WORKSPACE = Route("arm", "GET", SCOPE)
 DISCOVERY = Route("discovery", "GET", "/discovery")
+#: The Studio run page; the hook links here, at the endpoint override's origin for the emulator.
+STUDIO_RUN = Route("studio", "GET", "/runs/{run_id}")
 
 # Pipelines (AEVA, PascalCase JSON, HTTP 200 only).
 DATA_TYPES = Route("api", "GET", AEVA + "/DataTypes")

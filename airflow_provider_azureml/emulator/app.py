@@ -32,6 +32,7 @@ from airflow_provider_azureml.emulator import (
     datastores,
     discovery,
     history,
+    studio,
 )
 from airflow_provider_azureml.emulator.backend import Backend
 from airflow_provider_azureml.emulator.context import EmulatorConfig, Services
@@ -50,7 +51,8 @@ from airflow_provider_azureml.emulator.tls import EmulatorCA
 
 log = logging.getLogger("airflow_provider_azureml.emulator")
 AEVA_ROOT = AEVA.split("/subscriptions", 1)[0] + "/"  # "/pipelines/v1.0/"
-UNAUTHENTICATED_ROUTES = frozenset({"DISCOVERY"})
+# A browser follows the Studio link without a token; the page shows what run history would.
+UNAUTHENTICATED_ROUTES = frozenset({"DISCOVERY", "STUDIO_RUN"})
 SIGNED_BLOB_ROUTES = frozenset({"PUT_SNAPSHOT_BLOB", "HEAD_SNAPSHOT_BLOB"})
 ConnectionAborter = Callable[[Scope], Awaitable[None]]
 
@@ -91,7 +93,7 @@ def create_api(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     api.state.services = services
-    for module in (discovery, aeva, aeva_publish, history, artifacts, content, datastores, admin):
+    for module in (discovery, aeva, aeva_publish, history, artifacts, content, datastores, studio, admin):
         api.include_router(module.router)
 
     @api.exception_handler(EmulatorError)
