@@ -15,25 +15,20 @@ from typing import Any
 
 import httpx
 
+from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE, emulator_connection
 from airflow_provider_azureml.emulator.loadcheck import emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 CONN_ID = "azureml_default"
-SCOPE = {
-    "subscription_id": "00000000-0000-0000-0000-000000000001",
-    "resource_group": "rg-emulator",
-    "workspace_name": "ws-emulator",
-}
+SCOPE = EMULATOR_WORKSPACE
 TRAINING_PIPELINE = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"  # seeded, parameter avg_rate
 HEADERS = {"Authorization": "Bearer bench"}
 
 
 def connection_env(base_url: str) -> dict[str, str]:
     """``AIRFLOW_CONN_AZUREML_DEFAULT`` for the emulator, so hooks and triggers need no metadata DB."""
-    extra = {"tenant_id": "00000000-0000-0000-0000-000000000000", **SCOPE, "auth_method": "emulator"}
-    conn = {"conn_type": "azureml", "host": base_url, "extra": extra}
-    return {f"AIRFLOW_CONN_{CONN_ID.upper()}": json.dumps(conn)}
+    return {f"AIRFLOW_CONN_{CONN_ID.upper()}": json.dumps(emulator_connection(base_url))}
 
 
 @contextmanager

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_azureml.emulator.connection import emulator_connection
 from airflow_provider_azureml.emulator.lifecycle import Durations
 from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
-from tools.local_airflow import REPO, DagTestResult, LocalAirflow, emulator_connection
+from tools.local_airflow import REPO, DagTestResult, LocalAirflow
 
 #: (DAG id, run conf), in the order a new user would meet them.
 DEMO_DAGS: list[tuple[str, dict[str, Any] | None]] = [

@@ -15,24 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_azureml.emulator.connection import emulator_connection
+
 REPO = Path(__file__).resolve().parent.parent
 DAGS_FOLDER = REPO / "dags"
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
-
-
-def emulator_connection(url: str) -> dict[str, Any]:
-    """The ``azureml_default`` connection for the emulator (its token is fixed and not secret)."""
-    return {
-        "conn_type": "azureml",
-        "host": url,
-        "extra": {
-            "tenant_id": "00000000-0000-0000-0000-000000000000",
-            "subscription_id": "00000000-0000-0000-0000-000000000001",
-            "resource_group": "rg-emulator",
-            "workspace_name": "ws-emulator",
-            "auth_method": "emulator",
-        },
-    }
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ export AIRFLOW__CORE__DAGS_FOLDER="$PWD/dags"
 export AIRFLOW__CORE__LOAD_EXAMPLES=False
 export AIRFLOW__CORE__PARALLELISM=4
 export AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True
-export AIRFLOW_CONN_AZUREML_DEFAULT="$("$VENV_BIN/python" -c "import json, sys; from tools.local_airflow import emulator_connection; print(json.dumps(emulator_connection(sys.argv[1])))" "http://127.0.0.1:$EMULATOR_PORT")"
+export AIRFLOW_CONN_AZUREML_DEFAULT="$("$VENV_BIN/python" -c "import json, sys; from airflow_provider_azureml.emulator.connection import emulator_connection; print(json.dumps(emulator_connection(sys.argv[1])))" "http://127.0.0.1:$EMULATOR_PORT")"
 mkdir -p "$AIRFLOW_HOME"
 
 setsid "$VENV_BIN/python" -m airflow_provider_azureml.emulator --host 127.0.0.1 --port "$EMULATOR_PORT" \

@@ -25,18 +25,15 @@ import httpx
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.models import PipelineRun
-from tools import local_airflow
+from airflow_provider_azureml.emulator import connection
+from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE
 
 REPO = Path(__file__).resolve().parents[2]
 ACCEPTANCE_DAGS = Path(__file__).resolve().parent / "dags"
 ARTIFACTS = REPO / "test-artifacts" / "acceptance"
 VENV_BIN = Path(sys.executable).parent
 EMULATOR_TOKEN = "emulator-token"  # what auth_method "emulator" sends; the emulator accepts only this
-WORKSPACE = {
-    "subscription_id": "00000000-0000-0000-0000-000000000001",
-    "resource_group": "rg-emulator",
-    "workspace_name": "ws-emulator",
-}
+WORKSPACE = EMULATOR_WORKSPACE
 
 T = TypeVar("T")
 
@@ -252,7 +249,7 @@ class Emulator:
 
 def emulator_connection(url: str, **overrides: Any) -> str:
     """An ``AIRFLOW_CONN_*`` value (JSON) for the emulator at ``url``."""
-    return json.dumps({**local_airflow.emulator_connection(url), **overrides})
+    return json.dumps({**connection.emulator_connection(url), **overrides})
 
 
 class Airflow:

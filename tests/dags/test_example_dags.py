@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Iterator
 
 import pytest
@@ -30,14 +28,9 @@ def submissions_of(emulator: RunningEmulator, dag_id: str) -> list:
 
 
 def xcom(airflow: LocalAirflow, dag_id: str, task_id: str, key: str) -> object:
-    with sqlite3.connect(airflow.database) as db:
-        row = db.execute(
-            "SELECT value FROM xcom WHERE dag_id = ? AND task_id = ? AND key = ?"
-            " ORDER BY timestamp DESC LIMIT 1",
-            (dag_id, task_id, key),
-        ).fetchone()
-    assert row is not None, f"no XCom {key!r} for {dag_id}.{task_id}"
-    return json.loads(row[0])
+    value = airflow.xcom(dag_id, task_id, key)
+    assert value is not None, f"no XCom {key!r} for {dag_id}.{task_id}"
+    return value
 
 
 @pytest.fixture

@@ -11,13 +11,10 @@ import httpx
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.routes import Route
 from airflow_provider_azureml.client.statuses import RunStatus
+from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE
 
 T = TypeVar("T")
-SCOPE = {
-    "subscription_id": "00000000-0000-0000-0000-000000000001",
-    "resource_group": "rg-emulator",
-    "workspace_name": "ws-emulator",
-}
+SCOPE = EMULATOR_WORKSPACE
 WORKSPACE_ID = "5e1f3c7a-9d2b-4c8e-a6f0-3b7d9e1c2a40"
 TRAINING_V1 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"
 TRAINING_V2 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e02"

@@ -247,13 +247,11 @@ def _state_with_running_step(state: Path, run_id: str) -> str:
 def test_a_restart_ends_an_executing_run_failed_and_kills_its_processes(
     sdk_home: None, no_external_network: list[object], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.conftest import EMULATOR_CONNECTION
+    from airflow_provider_azureml.emulator.connection import emulator_connection
 
     state = tmp_path / "state.json"
     with run_emulator(execute=True, state_file=state) as emulator:
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_AZUREML_DEFAULT", json.dumps({**EMULATOR_CONNECTION, "host": emulator.url})
-        )
+        monkeypatch.setenv("AIRFLOW_CONN_AZUREML_DEFAULT", json.dumps(emulator_connection(emulator.url)))
         hook = AzureMLHook()
         with hook.publishing_environment():
             ws = hook.get_workspace()

@@ -19,10 +19,10 @@ from airflow.sdk.exceptions import AirflowException
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.emulator.__main__ import _blob_proxy_port, parser
 from airflow_provider_azureml.emulator.blobs import file_hash
+from airflow_provider_azureml.emulator.connection import EMULATOR_TENANT_ID, EMULATOR_WORKSPACE
 from airflow_provider_azureml.emulator.testing import RunningEmulator
 from airflow_provider_azureml.emulator.tls import BLOB_HOST
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
-from tests.conftest import EMULATOR_CONNECTION
 from tests.emulator.support import AUTH, url
 
 
@@ -204,7 +204,7 @@ def test_publishing_environment_sets_and_restores_the_environment(
 
 
 def test_publishing_environment_is_a_no_op_against_azure(monkeypatch: pytest.MonkeyPatch) -> None:
-    extra = {**EMULATOR_CONNECTION["extra"], "auth_method": "default"}  # type: ignore[dict-item]
+    extra = {"tenant_id": EMULATOR_TENANT_ID, **EMULATOR_WORKSPACE, "auth_method": "default"}
     monkeypatch.setenv("AIRFLOW_CONN_AZUREML_DEFAULT", json.dumps({"conn_type": "azureml", "extra": extra}))
     before = dict(os.environ)
 

@@ -169,13 +169,11 @@ def test_snapshots_survive_a_restart_with_a_state_file(
 ) -> None:
     import json
 
+    from airflow_provider_azureml.emulator.connection import emulator_connection
     from airflow_provider_azureml.emulator.testing import run_emulator
-    from tests.conftest import EMULATOR_CONNECTION
 
     with run_emulator(state_file=tmp_path / "state.json") as emulator:
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_AZUREML_DEFAULT", json.dumps({**EMULATOR_CONNECTION, "host": emulator.url})
-        )
+        monkeypatch.setenv("AIRFLOW_CONN_AZUREML_DEFAULT", json.dumps(emulator_connection(emulator.url)))
         with AzureMLHook().publishing_environment():
             first = _publish_training(AzureMLHook().get_workspace())
         emulator.restart()

@@ -13,11 +13,11 @@ from airflow.sdk.log import _secrets_masker
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.credentials import EMULATOR_TOKEN
+from airflow_provider_azureml.emulator.connection import emulator_connection
 from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from airflow_provider_azureml.links.studio import XCOM_RUN_ID
 from airflow_provider_azureml.operators.invoke_pipeline_endpoint import AzureMLInvokePipelineEndpointOperator
-from tests.conftest import EMULATOR_CONNECTION
 from tests.task_context import TaskInstanceStandIn, TaskStateStoreStandIn, make_context
 from tests.triggers.support import FAILING_RATE, TRAINING_V1, run_trigger
 
@@ -170,9 +170,7 @@ def masker_reset(monkeypatch: pytest.MonkeyPatch) -> None:
 def strict_emulator(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningEmulator]:
     """An emulator that refuses the token the connection sends: every call answers 401."""
     with run_emulator(expected_token="a-token-the-connection-does-not-have") as running:
-        monkeypatch.setenv(
-            "AIRFLOW_CONN_AZUREML_DEFAULT", json.dumps({**EMULATOR_CONNECTION, "host": running.url})
-        )
+        monkeypatch.setenv("AIRFLOW_CONN_AZUREML_DEFAULT", json.dumps(emulator_connection(running.url)))
         yield running
 
 
