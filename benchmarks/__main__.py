@@ -14,12 +14,26 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import emulator_load, parse_cost, submissions, waits
+from benchmarks import emulator_load, fault_rules, parse_cost, submissions, waits
 from benchmarks.support import RESULTS
 
-SECTIONS = ("parse", "waits", "submissions", "emulator")
-FULL = {"parse_repeats": 11, "triggers": 1000, "sdk_waits": 200, "submissions": 1000, "emulator_runs": 1000}
-QUICK = {"parse_repeats": 3, "triggers": 200, "sdk_waits": 50, "submissions": 200, "emulator_runs": 200}
+SECTIONS = ("parse", "waits", "submissions", "emulator", "faults")
+FULL = {
+    "parse_repeats": 11,
+    "triggers": 1000,
+    "sdk_waits": 200,
+    "submissions": 1000,
+    "emulator_runs": 1000,
+    "fault_requests": 2000,
+}
+QUICK = {
+    "parse_repeats": 3,
+    "triggers": 200,
+    "sdk_waits": 50,
+    "submissions": 200,
+    "emulator_runs": 200,
+    "fault_requests": 400,
+}
 
 
 def machine() -> dict[str, Any]:
@@ -69,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
             "SDK": measured.get("sdk", {}).get("requests_per_run_minute", 60.0),
         }
         report["emulator"] = emulator_load.run(sizes["emulator_runs"], args.poll_interval, per_minute)
+    if "faults" in args.only:
+        print(f"Fault rules, {sizes['fault_requests']} requests on a long path per side:")
+        report["faults"] = fault_rules.run(sizes["fault_requests"])
     report["seconds"] = time.time() - started
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / f"bench-{time.strftime('%Y%m%d-%H%M%S')}{'-quick' if args.quick else ''}.json"

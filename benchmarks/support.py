@@ -15,7 +15,11 @@ from typing import Any
 
 import httpx
 
-from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE, emulator_connection
+from airflow_provider_azureml.emulator.connection import (
+    EMULATOR_WORKSPACE,
+    admin_headers,
+    emulator_connection,
+)
 from airflow_provider_azureml.emulator.loadcheck import emulator_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +43,9 @@ def emulator() -> Iterator[tuple[str, int]]:
 
 
 def admin(base_url: str, method: str, what: str, body: Any = None) -> Any:
-    response = httpx.request(method, f"{base_url}/_emulator/{what}", json=body, timeout=30)
+    response = httpx.request(
+        method, f"{base_url}/_emulator/{what}", json=body, headers=admin_headers(), timeout=30
+    )
     response.raise_for_status()
     return response.json()
 

@@ -7,8 +7,17 @@ from collections.abc import Iterator
 
 import pytest
 
+from airflow_provider_azureml.client.operations import clear_hosts_cache
 from airflow_provider_azureml.emulator.connection import emulator_connection
 from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
+
+
+@pytest.fixture(autouse=True)
+def _fresh_discovery_cache() -> Iterator[None]:
+    """Discovered hosts are cached per process: each test discovers its own server's."""
+    clear_hosts_cache()
+    yield
+    clear_hosts_cache()
 
 
 @pytest.fixture

@@ -113,6 +113,8 @@ class ClientCore:
         return self._hosts
 
     def _remember_hosts(self, hosts: ServiceHosts) -> ServiceHosts:
+        """Keep a discovery answer whose every service URL passed the token host policy."""
+        hosts = hosts.checked(self.config.host_policy)
         self._hosts = hosts
         store_hosts(self._hosts_key, hosts)
         return hosts
@@ -128,8 +130,9 @@ class ClientCore:
 
     def _prepare(self, call: Call, hosts: ServiceHosts | None) -> PreparedRequest:
         """Build the request and refuse a URL the token may not go to, before anything is sent."""
-        url = self._url(call, hosts)
-        self.config.host_policy.check(url)
+        # The gate sees the URL as given and again with the query added; the request goes to what it rebuilt.
+        policy = self.config.host_policy
+        url = policy.check(_with_params(policy.check(self._url(call, hosts)).url, call.params)).url
         headers = {
             "Accept": "application/json",
             "User-Agent": USER_AGENT,
@@ -139,9 +142,7 @@ class ClientCore:
         if call.body is not None:
             content = json.dumps(call.body).encode()
             headers["Content-Type"] = "application/json; charset=utf-8"
-        return PreparedRequest(
-            call.method, _with_params(url, call.params), headers, content, call.is_idempotent
-        )
+        return PreparedRequest(call.method, url, headers, content, call.is_idempotent)
 
     def _retry_options(self, request: PreparedRequest) -> dict[str, Any]:
         return retry_options(

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from airflow_provider_azureml.client.errors import AzureMLConfigError, AzureMLHostNotAllowedError
+from airflow_provider_azureml.client.url_gate import CheckedURL, check_url
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Cloud:
     arm_scope: str
     studio_url: str
     token_hosts: tuple[str, ...]  # exact host names, or "*.suffix" for any subdomain
+    #: Resources the SDK may ask a token for: ARM (azureml-core's and ours) and Azure ML's own.
+    token_audiences: tuple[str, ...]
 
 
 CLOUDS: dict[str, Cloud] = {
@@ -34,6 +36,11 @@ CLOUDS: dict[str, Cloud] = {
         authority_host="login.microsoftonline.com",
         arm_scope="https://management.azure.com/.default",
         studio_url="https://ml.azure.com",
+        token_audiences=(
+            "https://management.core.windows.net/",
+            "https://management.azure.com/",
+            "https://ml.azure.com",
+        ),
         token_hosts=(
             "management.azure.com",
             "api.azureml.ms",
@@ -50,6 +57,11 @@ CLOUDS: dict[str, Cloud] = {
         authority_host="login.chinacloudapi.cn",
         arm_scope="https://management.chinacloudapi.cn/.default",
         studio_url="https://studio.ml.azure.cn",
+        token_audiences=(
+            "https://management.core.chinacloudapi.cn/",
+            "https://management.chinacloudapi.cn/",
+            "https://ml.azure.cn",
+        ),
         token_hosts=(
             "management.chinacloudapi.cn",
             "api.ml.azure.cn",
@@ -66,6 +78,11 @@ CLOUDS: dict[str, Cloud] = {
         authority_host="login.microsoftonline.us",
         arm_scope="https://management.usgovcloudapi.net/.default",
         studio_url="https://ml.azure.us",
+        token_audiences=(
+            "https://management.core.usgovcloudapi.net/",
+            "https://management.usgovcloudapi.net/",
+            "https://ml.azure.us",
+        ),
         token_hosts=(
             "management.usgovcloudapi.net",
             "api.ml.azure.us",
@@ -89,20 +106,9 @@ def is_loopback(host: str) -> bool:
     if host.lower() == "localhost":
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
-
-
-def origin(url: str) -> str:
-    """``scheme://host:port`` with the default port made explicit, for exact comparison."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    port = parts.port or {"http": 80, "https": 443}.get(scheme)
-    host = (parts.hostname or "").lower()
-    if ":" in host:
-        host = f"[{host}]"
-    return f"{scheme}://{host}:{port}"
 
 
 def _matches(host: str, pattern: str) -> bool:
@@ -118,17 +124,22 @@ class HostPolicy:
     cloud: Cloud
     endpoint: str | None = None
 
-    def check(self, url: str) -> None:
-        """Raise ``AzureMLHostNotAllowedError`` unless the token may be sent to ``url``."""
-        parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        if self.endpoint and origin(url) == origin(self.endpoint):
-            return
-        if parts.scheme == "https" and any(_matches(host, p) for p in self.cloud.token_hosts):
-            return
+    def check(self, url: object) -> CheckedURL:
+        """The checked URL to send the request to; ``AzureMLHostNotAllowedError`` unless the token may go
+        there. Callers must send to the returned ``.url``, never to the string they passed in."""
+        checked = check_url(url)
+        if self.endpoint and checked.origin == check_url(self.endpoint).origin:
+            return checked
+        if checked.scheme == "https" and any(_matches(checked.host, p) for p in self.cloud.token_hosts):
+            return checked
         allowed = f"https hosts {', '.join(self.cloud.token_hosts)} (cloud {self.cloud.name!r})"
         if self.endpoint:
             allowed += f" and the endpoint override {self.endpoint}"
         raise AzureMLHostNotAllowedError(
-            f"refusing to send the Azure AD token to {parts.scheme}://{host or '?'}; allowed: {allowed}"
+            f"refusing to send the Azure AD token to {checked.origin}; allowed: {allowed}"
         )
+
+    def allows_audience(self, resource: str) -> bool:
+        """Whether the SDK may be handed a token for ``resource`` (an ADAL resource or a scope)."""
+        wanted = resource.removesuffix("/.default").rstrip("/")
+        return any(wanted == audience.rstrip("/") for audience in self.cloud.token_audiences)

@@ -2,15 +2,18 @@
 
 Every field can come from the UI, ``AIRFLOW_CONN_*`` JSON or a URI: ``login`` is the client id,
 ``password`` the client secret, ``host`` (plus ``port`` in URI form) the endpoint override, and the rest are
-extras, also accepted with the old ``extra__azureml__`` prefix. Error messages name the field and what is
+extras, also accepted with the old ``extra__azureml__`` prefix; any other extra is refused, naming the closest
+known one. Types are strict (numbers may be given as their text). Error messages name the field and what is
 allowed, never the value: a value may be a secret.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -23,45 +26,61 @@ from pydantic import (
 )
 
 from airflow_provider_azureml.client.clouds import CLOUDS, Cloud, HostPolicy, get_cloud, is_loopback
-from airflow_provider_azureml.client.errors import AzureMLConfigError
+from airflow_provider_azureml.client.errors import AzureMLConfigError, AzureMLHostNotAllowedError
 from airflow_provider_azureml.client.routes import SCOPE
+from airflow_provider_azureml.client.url_gate import check_url
+from airflow_provider_azureml.client.validation import PositiveSeconds, RetryCount, problem
 from airflow_provider_azureml.get_provider_info import AUTH_METHODS
 
 EXTRA_PREFIX = "extra__azureml__"
 #: Methods that cannot work without a tenant id and a client id.
 _NEEDS_TENANT_AND_CLIENT = ("service_principal_secret", "service_principal_certificate")
+#: Config fields read from the connection's standard fields, never from extras: field -> where to set it.
+_STANDARD_FIELDS = {
+    "conn_id": "the connection id",
+    "client_id": "login",
+    "client_secret": "password",
+    "endpoint": "host",
+}
+#: A number as the URI form (or a hand-written extra) stores it: plain ASCII digits, optionally a fraction.
+_NUMBER_TEXT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+#: An authority that ends in ``:digits`` names its own port (``[::1]`` alone does not).
+_NAMES_PORT = re.compile(r"^[^/?#]*://[^/?#]*:[0-9]+(?:[/?#]|$)", re.ASCII)
 
 
 def normalize_endpoint(host: str, port: int | None, *, auth_method: str) -> str:
-    """Reduce the endpoint override to ``scheme://host[:port]``; reject anything else."""
-    parts = urlsplit(host if "://" in host else f"//{host}")
+    """Reduce the endpoint override to ``scheme://host[:port]`` through the URL gate; reject anything else.
+
+    ``port`` is the URI form's separate port, used when ``host`` names none.
+    """
     try:
-        explicit_port = parts.port
-    except ValueError:
-        raise ValueError("host (endpoint override) has an invalid port") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+        checked = check_url(host)
+    except AzureMLHostNotAllowedError as error:
         raise ValueError(
-            "host (endpoint override) must be a base URL such as https://x.example or http://127.0.0.1:8089"
-        )
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+            f"host (endpoint override) must be a base URL such as https://x.example or "
+            f"http://127.0.0.1:8089 ({error.message})"
+        ) from None
+    if checked.path != "/" or checked.query:
         raise ValueError(
             "host (endpoint override) must be scheme://host[:port] only: no path, query or credentials"
         )
-    if parts.scheme == "http" and not is_loopback(parts.hostname) and auth_method != "emulator":
+    if port is not None:
+        if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+            raise ValueError("port (endpoint override) must be a number from 1 to 65535")
+        if not _NAMES_PORT.search(host):
+            checked = replace(checked, port=port)
+    if checked.scheme == "http" and not is_loopback(checked.host) and auth_method != "emulator":
         raise ValueError(
             "host (endpoint override): plain http is only allowed for loopback hosts (127.0.0.0/8, ::1, "
             "localhost) or with auth_method 'emulator'; use https"
         )
-    netloc = parts.netloc.rsplit("@", 1)[-1]
-    if port and explicit_port is None:
-        netloc = f"{netloc}:{port}"
-    return f"{parts.scheme}://{netloc}"
+    return checked.base
 
 
 class AzureMLConnectionConfig(BaseModel):
     """What the client needs from the connection; secrets are ``SecretStr`` so ``repr`` never shows them."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore", str_strip_whitespace=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 
     conn_id: str = "azureml_default"
     tenant_id: str | None = None
@@ -75,8 +94,16 @@ class AzureMLConnectionConfig(BaseModel):
     certificate_password: SecretStr | None = None
     cloud: str = "public"
     endpoint: str | None = None
-    max_retries: int | None = Field(default=None, ge=0)
-    timeout: float | None = Field(default=None, gt=0)
+    max_retries: RetryCount | None = None
+    timeout: PositiveSeconds | None = None
+
+    @field_validator("max_retries", "timeout", mode="before")
+    @classmethod
+    def _number_from_text(cls, value: Any) -> Any:
+        """Read numbers stored as text; bools, other floats and other text meet the strict check."""
+        if isinstance(value, str) and _NUMBER_TEXT.fullmatch(value.strip()):
+            return float(value) if "." in value else int(value)
+        return value
 
     @field_validator("auth_method")
     @classmethod
@@ -114,14 +141,17 @@ class AzureMLConnectionConfig(BaseModel):
     @classmethod
     def from_connection(cls, conn: Any) -> AzureMLConnectionConfig:
         """Parse an Airflow ``Connection`` (anything with its attributes) into a checked config."""
-        extras = _extras(getattr(conn, "extra_dejson", None) or {})
+        conn_id = getattr(conn, "conn_id", None) or "azureml_default"
+        try:
+            extras = _extras(getattr(conn, "extra_dejson", None) or {})
+        except ValueError as e:
+            raise AzureMLConfigError(f"connection {conn_id!r}: {e}") from None
         raw: dict[str, Any] = {
             **extras,
-            "conn_id": getattr(conn, "conn_id", None) or "azureml_default",
+            "conn_id": conn_id,
             "client_id": conn.login or None,
             "client_secret": conn.password or None,
         }
-        conn_id = raw["conn_id"]
         if conn.host:
             try:
                 raw["endpoint"] = normalize_endpoint(
@@ -166,20 +196,36 @@ class AzureMLConnectionConfig(BaseModel):
         return SCOPE.format(**self.scope_params)
 
 
+#: The extras the connection reads: the UI form's fields (``conn-fields`` in get_provider_info.py).
+EXTRA_FIELDS = tuple(name for name in AzureMLConnectionConfig.model_fields if name not in _STANDARD_FIELDS)
+
+
 def _extras(extra: Mapping[str, Any]) -> dict[str, Any]:
-    """Strip the old ``extra__azureml__`` prefix; drop empty strings the UI stores for unset fields."""
+    """Strip the old ``extra__azureml__`` prefix and drop the empty values the UI stores for unset fields.
+
+    Any other key is refused: a misspelled one (``auth_methd``) would otherwise leave its field at the
+    default, silently, which for ``auth_method`` means another credential.
+    """
     cleaned: dict[str, Any] = {}
     for key, value in extra.items():
-        name = key.removeprefix(EXTRA_PREFIX)
-        if value is None or value == "" or name in ("client_id", "client_secret", "endpoint", "conn_id"):
+        name = str(key).removeprefix(EXTRA_PREFIX)
+        if value is None or value == "":
             continue
+        if name not in EXTRA_FIELDS:
+            raise ValueError(_unknown_extra(name))
         cleaned[name] = value
     return cleaned
 
 
+def _unknown_extra(name: str) -> str:
+    if name in _STANDARD_FIELDS:
+        return f"extra {name!r} is not read from extras: set {_STANDARD_FIELDS[name]}"
+    close = difflib.get_close_matches(name, EXTRA_FIELDS, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"unknown extra {name!r}{hint}; allowed: {', '.join(EXTRA_FIELDS)}"
+
+
 def _describe(err: Any) -> str:
-    field = ".".join(str(p) for p in err["loc"])
-    message = str(err["msg"]).removeprefix("Value error, ")
     if err["type"] == "missing":
-        return f"{field} is required (set it in the connection extras)"
-    return f"{field}: {message}" if field else message
+        return f"{problem(err)} (set it in the connection extras)"
+    return problem(err)

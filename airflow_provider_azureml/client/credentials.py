@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from airflow_provider_azureml.client.redaction import remember_secret
+
 if TYPE_CHECKING:
     from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 
@@ -42,11 +44,13 @@ class EmulatorCredential:
 
 
 def register_secret(value: str | None) -> None:
-    """Tell Airflow's secrets masker about ``value`` so no log line can show it."""
+    """Tell Airflow's secrets masker about ``value`` so no log line can show it, and scrub it from every
+    error text this process builds (``redaction``)."""
     if value:
         from airflow.sdk.log import mask_secret
 
         mask_secret(value)
+        remember_secret(value)
 
 
 def build_credential(config: AzureMLConnectionConfig) -> Any:

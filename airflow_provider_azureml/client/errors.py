@@ -10,7 +10,8 @@
           ├── AzureMLAuthError        401 / 403
           └── AzureMLThrottledError   429 after retries
 
-Messages never contain tokens, secrets or SAS query strings: URLs are shown without their query.
+Messages never contain tokens, secrets or SAS query strings: URLs are shown without their query, and every
+secret the process holds is scrubbed from the text (``redaction``).
 """
 
 from __future__ import annotations
@@ -18,12 +19,17 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from airflow_provider_azureml.client.redaction import scrub
+
 
 def redact_url(url: str) -> str:
     """Drop the query string (SAS signatures, tokens) and any userinfo from a URL for display."""
     parts = urlsplit(url)
     host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
+    try:
+        netloc = f"{host}:{parts.port}" if parts.port else host
+    except ValueError:  # a port that is not a number: show the host alone
+        netloc = host
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
@@ -42,6 +48,7 @@ class AzureMLError(Exception):
         url: str | None = None,
         body: Any = None,
     ) -> None:
+        message = scrub(message)
         super().__init__(message)
         self.message = message
         self.status_code = status_code
@@ -65,7 +72,7 @@ class AzureMLError(Exception):
             parts.append(f"[{self.method} {self.url}]")
         if self.correlation_id:
             parts.append(f"[correlation id: {self.correlation_id}]")
-        return " ".join(parts)
+        return scrub(" ".join(parts))
 
 
 class AzureMLConfigError(AzureMLError, ValueError):

@@ -6,18 +6,33 @@ unknown fields are ignored and optional ones default to None, so a service addin
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import AliasPath, BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    AfterValidator,
+    AliasPath,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictStr,
+    ValidationError,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import TypedDict, Unpack
 
 from airflow_provider_azureml.client.errors import AzureMLConfigError
 from airflow_provider_azureml.client.statuses import RunStatus
+from airflow_provider_azureml.client.validation import NonEmptyStr, describe
 
 #: Azure ML experiment names: 1-255 letters, digits, ``_`` or ``-``, starting with a letter or digit.
-EXPERIMENT_NAME = re.compile(r"^[a-zA-Z0-9][\w-]{0,254}$", re.ASCII)
+EXPERIMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,254}")
 _PARAMETER_TYPES = {"0": "int", "1": "float", "2": "bool", "3": "string", "4": "unknown"}
 _ENTITY_STATUS = {"0": "Active", "1": "Deprecated", "2": "Disabled"}
 
@@ -175,18 +190,40 @@ class Run(_Wire):
         return self.tags.get("azureml.nodeid")
 
 
-def _assignment(name: str, value: Any) -> str:
-    """``str()`` a scalar the way the SDK does (``True`` -> ``"True"``); refuse anything else."""
-    if not isinstance(value, (str, int, float, bool)):
-        raise AzureMLConfigError(
-            f"pipeline parameter {name!r} is a {type(value).__name__}; allowed: str, int, float or bool"
-        )
-    return str(value)
+def _experiment_name(value: str) -> str:
+    if not EXPERIMENT_NAME.fullmatch(value):
+        raise ValueError("1-255 letters, digits, '_' or '-', starting with a letter or digit")
+    return value
 
 
-class DataPath(_Wire):
-    datastore_name: str = Field(alias="DataStoreName")
-    relative_path: str = Field(alias="RelativePath")
+def _scalar(value: Any) -> str | int | float | bool:
+    """The service takes a parameter value as text: a scalar, sent as its ``str()`` like the SDK does."""
+    if isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value)):
+        return value
+    raise ValueError("allowed: str, int, float (finite) or bool")
+
+
+def _version_label(value: Any) -> str | int:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError("allowed: str or int")
+
+
+ExperimentName = Annotated[StrictStr, AfterValidator(_experiment_name)]
+ParameterValue = Annotated[str | int | float | bool, PlainValidator(_scalar)]
+#: PipelineParameter overrides, by name.
+PipelineParameters = dict[NonEmptyStr, ParameterValue]
+#: A published pipeline's or endpoint's version label; an int is taken as its decimal text.
+VersionLabel = Annotated[str | int, PlainValidator(_version_label)]
+
+
+class DataPath(BaseModel):
+    """A DataPath parameter's value: this model, its wire dict or ``{datastore_name, relative_path}``."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", strict=True)
+
+    datastore_name: NonEmptyStr = Field(alias="DataStoreName")
+    relative_path: StrictStr = Field(alias="RelativePath")
 
 
 class SubmissionOptions(TypedDict, total=False):
@@ -200,51 +237,45 @@ class SubmissionOptions(TypedDict, total=False):
     properties: dict[str, str] | None
 
 
-class SubmissionRequest(_Wire):
-    """``PipelineSubmissionInfo``: the body of every submit route. Build it with :meth:`build`."""
+class SubmissionRequest(BaseModel):
+    """``PipelineSubmissionInfo``: the body of every submit route. Build it with :meth:`build`.
 
-    experiment_name: str = Field(alias="ExperimentName")
-    description: str | None = Field(None, alias="Description")
-    parameter_assignments: dict[str, str] = Field(default_factory=dict, alias="ParameterAssignments")
-    data_path_assignments: dict[str, DataPath] = Field(default_factory=dict, alias="DataPathAssignments")
-    continue_on_step_failure: bool | None = Field(None, alias="ContinueRunOnStepFailure")
-    tags: dict[str, str] = Field(default_factory=dict, alias="tags")
-    properties: dict[str, str] = Field(default_factory=dict, alias="Properties")
+    Strict: what it is given goes into a request, so a wrong type is an error, never converted.
+    """
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid", strict=True, loc_by_alias=False)
+
+    experiment_name: ExperimentName = Field(alias="ExperimentName")
+    description: StrictStr | None = Field(None, alias="Description")
+    parameter_assignments: PipelineParameters = Field(default_factory=dict, alias="ParameterAssignments")
+    data_path_assignments: dict[NonEmptyStr, DataPath] = Field(
+        default_factory=dict, alias="DataPathAssignments"
+    )
+    continue_on_step_failure: StrictBool | None = Field(None, alias="ContinueRunOnStepFailure")
+    tags: dict[StrictStr, StrictStr] = Field(default_factory=dict, alias="tags")
+    properties: dict[StrictStr, StrictStr] = Field(default_factory=dict, alias="Properties")
 
     @classmethod
     def build(cls, experiment_name: str, **options: Unpack[SubmissionOptions]) -> SubmissionRequest:
-        """Check the experiment name and parameter values, raising ``AzureMLConfigError`` naming them."""
-        parameter_assignments = options.get("parameter_assignments")
-        data_path_assignments = options.get("data_path_assignments")
-        if not isinstance(experiment_name, str) or not EXPERIMENT_NAME.fullmatch(experiment_name):
-            raise AzureMLConfigError(
-                f"experiment_name {experiment_name!r} is invalid: 1-255 letters, digits, '_' or '-', "
-                "starting with a letter or digit"
-            )
-        return cls.model_validate(
-            {
-                "experiment_name": experiment_name,
-                "description": options.get("description") or experiment_name,
-                "parameter_assignments": {
-                    k: _assignment(k, v) for k, v in (parameter_assignments or {}).items()
-                },
-                "data_path_assignments": _data_paths(data_path_assignments or {}),
-                "continue_on_step_failure": options.get("continue_on_step_failure"),
-                "tags": _str_map(options.get("tags")),
-                "properties": _str_map(options.get("properties")),
-            }
-        )
+        """Check every field, raising ``AzureMLConfigError`` that names the bad ones (not their values)."""
+        given = {name: value for name, value in options.items() if value is not None}
+        try:
+            return cls.model_validate({"experiment_name": experiment_name, **given})
+        except ValidationError as error:
+            raise AzureMLConfigError(describe(error)) from None
+
+    @model_validator(mode="after")
+    def _describe_by_experiment(self) -> SubmissionRequest:
+        """Like the SDK, a run given no description is described by its experiment name."""
+        if not self.description:
+            self.description = self.experiment_name
+        return self
+
+    @field_serializer("parameter_assignments")
+    def _as_text(self, values: dict[str, Any]) -> dict[str, str]:
+        """The service takes text: ``str()`` each value as the SDK does (``True`` -> ``"True"``)."""
+        return {name: str(value) for name, value in values.items()}
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON body; ``ContinueRunOnStepFailure`` is left out when unset (the pipeline's default)."""
         return self.model_dump(by_alias=True, exclude_none=True)
-
-
-def _data_paths(assignments: dict[str, Any]) -> dict[str, DataPath]:
-    """Accept ``DataPath`` models, wire dicts or ``{datastore_name, relative_path}`` dicts."""
-    try:
-        return {name: DataPath.model_validate(value) for name, value in assignments.items()}
-    except ValueError:
-        raise AzureMLConfigError(
-            "data_path_assignments values must be {'DataStoreName': ..., 'RelativePath': ...}"
-        ) from None

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, TypeVar
 
 from airflow_provider_azureml.client import routes
+from airflow_provider_azureml.client.clouds import HostPolicy
 from airflow_provider_azureml.client.errors import (
     AzureMLConfigError,
+    AzureMLHostNotAllowedError,
     AzureMLNotFoundError,
     AzureMLServiceError,
 )
@@ -63,18 +65,56 @@ class Call:
         return self.method != "POST" if self.idempotent is None else self.idempotent
 
 
+#: Where a discovery key whose host the policy refuses points the SDK: a scheme no HTTP client speaks,
+#: so a call to that service fails before connecting instead of carrying the token.
+REFUSED_SERVICE = "refused://host-not-allowed/{key}"
+
+
 @dataclass(frozen=True)
 class ServiceHosts:
-    """The discovery answer for one workspace."""
+    """The discovery answer for one workspace.
+
+    ``services`` holds every key of the document whose value is a URL (``api`` and ``history`` too), for
+    the SDK, which looks up more keys than this client uses.
+    """
 
     api: str
     history: str
     studio: str | None
     workspace_id: str | None
     discovery_url: str
+    services: tuple[tuple[str, str], ...] = ()
 
     def base(self, service: str) -> str:
         return self.api if service == "api" else self.history
+
+    def checked(self, policy: HostPolicy) -> ServiceHosts:
+        """The same answer rebuilt by the URL gate; ``AzureMLHostNotAllowedError`` if ``api``, ``history``
+        or the discovery URL may not receive the token. Other refused keys point at ``REFUSED_SERVICE``."""
+
+        def required(key: str, url: str) -> str:
+            try:
+                return policy.check(url).base
+            except AzureMLHostNotAllowedError as error:
+                raise AzureMLHostNotAllowedError(f"discovery key {key!r}: {error.message}") from None
+
+        def optional(key: str, url: str) -> str:
+            try:
+                return policy.check(url).base
+            except AzureMLHostNotAllowedError:
+                return REFUSED_SERVICE.format(key=key)
+
+        return replace(
+            self,
+            api=required("api", self.api),
+            history=required("history", self.history),
+            discovery_url=policy.check(self.discovery_url).url,
+            services=tuple((key, optional(key, url)) for key, url in self.services),
+        )
+
+    def sdk_document(self) -> dict[str, str]:
+        """The discovery document to hand the SDK: checked URLs only (``api`` and ``history`` always)."""
+        return {**dict(self.services), "api": self.api, "history": self.history}
 
 
 _hosts_cache: dict[tuple[str, str], ServiceHosts] = {}
@@ -160,22 +200,26 @@ class Operations:
             token = next_token
 
     def discover(self) -> Operation[ServiceHosts]:
-        """ARM workspace -> ``properties.discoveryUrl`` -> ``{"api", "history", "studio"}``."""
+        """ARM workspace -> ``properties.discoveryUrl`` -> ``{"api", "history", "studio", ...}``."""
         workspace = yield self.call(routes.ARM_WORKSPACE, params={"api-version": routes.ARM_API_VERSION})
-        properties = (workspace or {}).get("properties") or {}
+        properties = _object(_object(workspace).get("properties"))
         discovery_url = properties.get("discoveryUrl")
-        if not discovery_url:
+        if not discovery_url or not isinstance(discovery_url, str):
             raise AzureMLServiceError("the ARM workspace answer has no properties.discoveryUrl")
-        document = (yield Call("GET", "url", discovery_url)) or {}
-        missing = [key for key in ("api", "history") if not document.get(key)]
+        document = _object((yield Call("GET", "url", discovery_url)))
+        urls = {key: value for key, value in document.items() if isinstance(value, str) and "://" in value}
+        missing = [key for key in ("api", "history") if key not in urls]
         if missing:
             raise AzureMLServiceError(f"the discovery document lacks {', '.join(missing)}")
+        studio = document.get("studio")
+        workspace_id = properties.get("workspaceId")
         return ServiceHosts(
-            api=document["api"].rstrip("/"),
-            history=document["history"].rstrip("/"),
-            studio=document.get("studio"),
-            workspace_id=properties.get("workspaceId"),
+            api=urls["api"].rstrip("/"),
+            history=urls["history"].rstrip("/"),
+            studio=studio if isinstance(studio, str) else None,
+            workspace_id=workspace_id if isinstance(workspace_id, str) else None,
             discovery_url=discovery_url,
+            services=tuple(urls.items()),
         )
 
     def list_data_types(self) -> Operation[list[Any]]:
@@ -333,6 +377,11 @@ class Operations:
                 )
                 return tail((yield call) or "", lines)
         return ""
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """``value`` if the service answered a JSON object, else an empty one (a tampered answer may not)."""
+    return value if isinstance(value, dict) else {}
 
 
 def _parent(parent_run_id: str | None) -> dict[str, str]:

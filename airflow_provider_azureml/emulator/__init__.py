@@ -22,7 +22,11 @@ for discovery and signed artifact content URLs):
   the emulator's HTTPS CONNECT proxy (``--blob-proxy-port``; TLS with a CA the emulator makes, :mod:`.tls`);
   the proxy refuses every other host with 403 (:mod:`.blobproxy`)
 
-Admin API, under ``/_emulator/`` (no auth; interactive docs at ``/_emulator/docs``):
+Admin API, under ``/_emulator/`` (no Azure AD token; interactive docs at ``/_emulator/docs``). Its writes
+(POST, PUT, DELETE) are refused unless every POST, and any write with a body, is sent with
+``Content-Type: application/json`` (415 otherwise: a web page cannot send that cross-site without a CORS
+preflight, which is never granted); with ``--admin-token`` (or ``AZUREML_EMULATOR_ADMIN_TOKEN``) they also
+need that token in the ``X-Emulator-Admin-Token`` header (401 otherwise). Reads, such as health, stay open:
 
 - ``GET /_emulator/health``: ``{"status": "ok", "runs": n}``
 - ``GET /_emulator/publishing``: ``{"https_proxy", "ca_bundle_pem", "blob_host"}``, what a publishing
@@ -34,7 +38,8 @@ Admin API, under ``/_emulator/`` (no auth; interactive docs at ``/_emulator/docs
 - ``POST /_emulator/pipelines``: register a published pipeline (body: one seed ``pipelines`` item)
 - ``POST /_emulator/endpoints``: register a pipeline endpoint (body: one seed ``endpoints`` item)
 - ``PUT /_emulator/durations``: default phase durations ``{"not_started", "queued", "step", "cancel"}``
-- ``GET|POST|DELETE /_emulator/faults``: list, add (body: a :class:`~.faults.FaultRule`) or clear faults
+- ``GET|POST|DELETE /_emulator/faults``: list, add (body: a :class:`~.faults.FaultRule`, matching a
+  ``route`` name and/or a ``path`` glob where only ``*`` is special) or clear faults
 - ``GET|DELETE /_emulator/requests``: request counts per ``"METHOD ROUTE_NAME"`` and per run id; reset
 - ``POST /_emulator/reset``: back to the start-up seed (runs, registrations, faults, counts dropped)
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from airflow_provider_azureml.emulator.app import build_app
+from airflow_provider_azureml.emulator.connection import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER
 from airflow_provider_azureml.emulator.context import EmulatorConfig
 from airflow_provider_azureml.emulator.executor import check_binding
 from airflow_provider_azureml.emulator.lifecycle import Durations
@@ -75,6 +77,14 @@ def parser() -> argparse.ArgumentParser:
         help="accept only this bearer token (default: any non-empty bearer token)",
     )
     p.add_argument(
+        "--admin-token",
+        default=os.environ.get(ADMIN_TOKEN_ENV) or None,
+        metavar="TOKEN",
+        help=f"require this token in the {ADMIN_TOKEN_HEADER} header of every admin write (POST, PUT, "
+        f"DELETE under /_emulator/); reads stay open. Default: ${ADMIN_TOKEN_ENV}, which keeps the "
+        "token out of the process list; unset: no token",
+    )
+    p.add_argument(
         "--allow-unknown-parameters",
         action="store_true",
         help="accept submissions naming parameters the pipeline does not define (default: 400)",
@@ -139,6 +149,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         seed_file=None if args.no_seed else args.seed,
         state_file=args.state,
         expected_token=args.expected_token,
+        admin_token=args.admin_token or None,
         allow_unknown_parameters=args.allow_unknown_parameters,
         public_url=args.public_url,
         durations=Durations().merged(dict(args.duration)),

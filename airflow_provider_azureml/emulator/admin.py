@@ -1,15 +1,22 @@
-"""The control API under ``/_emulator/``: no auth, never part of the Azure surface (see the package docs)."""
+"""The control API under ``/_emulator/``, never part of the Azure surface (see the package docs).
+
+It takes no Azure AD token. Its writes are guarded by :func:`guard_writes`: a JSON content type, and
+the admin token when the emulator has one (``--admin-token`` or ``AZUREML_EMULATOR_ADMIN_TOKEN``).
+"""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import TypeAdapter
+from starlette.datastructures import Headers
 
 from airflow_provider_azureml.emulator.commands import DEFAULT_DATASTORE
+from airflow_provider_azureml.emulator.connection import ADMIN_TOKEN_HEADER
 from airflow_provider_azureml.emulator.context import Context
-from airflow_provider_azureml.emulator.errors import ServiceUnavailable
+from airflow_provider_azureml.emulator.errors import ServiceUnavailable, Unauthorized, UnsupportedMediaType
 from airflow_provider_azureml.emulator.faults import FaultRule
 from airflow_provider_azureml.emulator.lifecycle import Durations
 from airflow_provider_azureml.emulator.records import Endpoint, Pipeline, Submission
@@ -17,11 +24,46 @@ from airflow_provider_azureml.emulator.seed import DurationsSeed, EndpointSeed, 
 from airflow_provider_azureml.emulator.tls import BLOB_HOST
 
 ADMIN_PREFIX = "/_emulator"
-router = APIRouter(prefix=ADMIN_PREFIX, tags=["emulator admin"])
+READ_METHODS = frozenset({"GET", "HEAD"})
 PIPELINE_SEED = TypeAdapter(PipelineSeed)
 ENDPOINT_SEED = TypeAdapter(EndpointSeed)
 FAULT_RULE = TypeAdapter(FaultRule)
 DURATIONS = TypeAdapter(DurationsSeed)
+
+
+async def guard_writes(ctx: Context) -> None:
+    """Admin writes need the admin token, if one is set, and a JSON content type on POSTs and bodies.
+
+    A web page can make a browser send a cross-site POST without asking first (a CORS "simple request":
+    ``text/plain``, a form encoding, or no body at all), but not a POST with ``application/json``, nor
+    any PUT or DELETE: those need a preflight, which this API never grants. So every POST, and any write
+    with a body, must be JSON; a DELETE without a body (clear faults, reset counts) need not.
+    """
+    request = ctx.request
+    if request.method in READ_METHODS:
+        return
+    expected = ctx.services.config.admin_token
+    if expected is not None and not _same(request.headers.get(ADMIN_TOKEN_HEADER, ""), expected):
+        raise Unauthorized(
+            f"Admin writes need the emulator's admin token in the {ADMIN_TOKEN_HEADER} header."
+        )
+    if (request.method == "POST" or _has_body(request.headers)) and not _is_json(request.headers):
+        raise UnsupportedMediaType("Admin writes take a JSON body: send Content-Type: application/json.")
+
+
+def _same(given: str, expected: str) -> bool:
+    return hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _has_body(headers: Headers) -> bool:
+    return headers.get("content-length", "0") != "0" or "transfer-encoding" in headers
+
+
+def _is_json(headers: Headers) -> bool:
+    return headers.get("content-type", "").partition(";")[0].strip().lower() == "application/json"
+
+
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["emulator admin"], dependencies=[Depends(guard_writes)])
 
 
 @router.get("/health")

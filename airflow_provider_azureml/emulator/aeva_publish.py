@@ -18,9 +18,9 @@ from pydantic import TypeAdapter
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.emulator.aeva import endpoint_entity, etag, pipeline_entity
 from airflow_provider_azureml.emulator.context import Context, utc
-from airflow_provider_azureml.emulator.errors import BadRequest
 from airflow_provider_azureml.emulator.models import (
-    JsonObject,
+    DataSourceCreation,
+    ModuleCreation,
     PipelineCreationInfo,
     PipelineEndpointCreationInfo,
     PipelineEndpointEntity,
@@ -134,7 +134,7 @@ async def module_by_hash(ctx: Context, identifier_hash: str) -> dict[str, Any]:
 
 @router.post(routes.CREATE_MODULE.template)
 async def create_module(ctx: Context) -> dict[str, Any]:
-    return module_data(ctx.backend.catalog.create_module(await ctx.body(JsonObject)))
+    return module_data(ctx.backend.catalog.create_module(await ctx.body(ModuleCreation)))
 
 
 @router.get(routes.GET_MODULE.template)
@@ -149,7 +149,7 @@ async def data_source_by_hash(ctx: Context, identifier_hash: str) -> dict[str, A
 
 @router.post(routes.CREATE_DATA_SOURCE.template)
 async def create_data_source(ctx: Context) -> dict[str, Any]:
-    return data_source_entity(ctx.backend.catalog.create_data_source(await ctx.body(JsonObject)))
+    return data_source_entity(ctx.backend.catalog.create_data_source(await ctx.body(DataSourceCreation)))
 
 
 @router.get(routes.GET_DATA_SOURCE.template)
@@ -160,17 +160,13 @@ async def get_data_source(ctx: Context, data_source_id: str) -> dict[str, Any]:
 @router.post(routes.CREATE_PIPELINE.template)
 async def create_pipeline(ctx: Context) -> PipelineEntity:
     info = await ctx.body(PIPELINE_CREATION)
-    try:
-        parameters = info.interface_parameters()
-    except ValueError as error:
-        raise BadRequest(str(error), target="GraphInterface") from None
     pipeline = ctx.backend.publish_pipeline(
         PublishRequest(
             name=info.name,
             description=info.description or "",
             version=info.version,
             graph=info.graph,
-            interface_parameters=parameters,
+            interface_parameters=info.interface_parameters(),
             continue_on_step_failure=bool(info.continue_run_on_step_failure),
         )
     )

@@ -126,8 +126,9 @@ def create_api(services: Services) -> FastAPI:
 class EmulatorApp:
     """The ASGI application: request counting, fault injection and bearer auth around the FastAPI routes.
 
-    The admin API (``/_emulator/...``) bypasses all three. ``abort_connection`` is installed by the
-    server that runs the app; it is what makes a ``drop`` fault close the socket without a response.
+    The admin API (``/_emulator/...``) bypasses all three; its writes have their own guard
+    (:func:`.admin.guard_writes`). ``abort_connection`` is installed by the server that runs the app;
+    it is what makes a ``drop`` fault close the socket without a response.
     """
 
     def __init__(self, services: Services) -> None:

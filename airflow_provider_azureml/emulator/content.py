@@ -46,7 +46,10 @@ def blob_uri(ctx: Context, blob_name: str) -> str:
 
 def blob_name_of(uri: str) -> str:
     """The blob name a ``BlobUri`` we issued points at."""
-    parts = urlsplit(uri)
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise BadRequest(f"BlobUri '{uri}' is not a URL.", target="BlobUri") from None
     if parts.hostname != BLOB_HOST:
         raise BadRequest(f"BlobUri '{parts.scheme}://{parts.netloc}/...' was not issued by this emulator.")
     return unquote(parts.path).lstrip("/")

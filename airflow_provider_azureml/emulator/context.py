@@ -33,6 +33,7 @@ class EmulatorConfig:
     seed_file: Path | None = DEFAULT_SEED
     state_file: Path | None = None
     expected_token: str | None = None  # None: any non-empty bearer token is accepted
+    admin_token: str | None = field(default=None, repr=False)  # None: admin writes need no token
     allow_unknown_parameters: bool = False
     public_url: str | None = None  # None: the scheme and Host of each request
     durations: Durations = field(default_factory=Durations)  # defaults for pipelines not setting their own

@@ -39,6 +39,11 @@ class Conflict(EmulatorError):
     status = 409
 
 
+class UnsupportedMediaType(EmulatorError):
+    code = "UnsupportedMediaType"
+    status = 415
+
+
 class Throttled(EmulatorError):
     code = "TooManyRequests"
     status = 429
@@ -52,5 +57,14 @@ class ServiceUnavailable(EmulatorError):
 #: The error class an injected fault of a given HTTP status raises.
 ERRORS_BY_STATUS: dict[int, type[EmulatorError]] = {
     cls.status: cls
-    for cls in (EmulatorError, BadRequest, Unauthorized, NotFound, Conflict, Throttled, ServiceUnavailable)
+    for cls in (
+        EmulatorError,
+        BadRequest,
+        Unauthorized,
+        NotFound,
+        Conflict,
+        UnsupportedMediaType,
+        Throttled,
+        ServiceUnavailable,
+    )
 }

@@ -9,7 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel, to_pascal
 
 from airflow_provider_azureml.emulator.records import EntityStatus
@@ -27,6 +35,93 @@ class CamelModel(BaseModel):
 
 
 # -- requests -------------------------------------------------------------------------------------------
+LEGACY_ENTITY_STATUS: dict[str, EntityStatus] = {"0": "Active", "1": "Deprecated", "2": "Disabled"}
+
+
+def _legacy_status(value: object) -> object:
+    """A legacy status code as its name; anything else is left for ``EntityStatus`` to judge."""
+    return LEGACY_ENTITY_STATUS.get(value, value) if isinstance(value, str) else value
+
+
+Status = Annotated[EntityStatus, BeforeValidator(_legacy_status)]
+Objects = list[dict[str, Any]] | None
+
+
+class _Shape(BaseModel):
+    """What the emulator reads of a body it keeps as sent, typed; every other key is let through.
+
+    Checked at the edge (:func:`kept_as_sent`), so that a node that is not an object, or a list where a
+    string goes, is a 400 naming its place instead of a failure deep in the backend or at execution.
+    """
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False, extra="allow")
+
+
+class ModuleNodeShape(_Shape):
+    id: str
+    module_parameters: Objects = None
+    module_output_settings: Objects = None
+
+
+class EdgeShape(_Shape):
+    source_output_port: dict[str, Any] | None = None
+    destination_input_port: dict[str, Any] | None = None
+
+
+class GraphShape(_Shape):
+    """The ``GraphEntity`` of ``Pipelines/Create``: nodes and edges give the steps and their folders."""
+
+    module_nodes: list[ModuleNodeShape] | None = None
+    dataset_nodes: Objects = None
+    edges: list[EdgeShape] | None = None
+
+
+class GraphParameterShape(_Shape):
+    name: str = Field(min_length=1)
+
+
+class GraphInterfaceShape(_Shape):
+    parameters: list[GraphParameterShape] | None = None
+
+
+class StructuredInterfaceShape(_Shape):
+    inputs: Objects = None
+    outputs: Objects = None
+    parameters: Objects = None
+    metadata_parameters: Objects = None
+    arguments: Objects = None
+
+
+class ModuleCreationShape(_Shape):
+    """``ModuleCreationInfo``: its snapshot, its reuse hash, and the interface a step is resolved from."""
+
+    storage_id: str | None = None
+    identifier_hash: str | None = None
+    structured_interface: StructuredInterfaceShape | None = None
+
+
+class DataSourceCreationShape(_Shape):
+    identifier_hash: str | None = None
+
+
+class DirTreeNodeShape(BaseModel):
+    """A snapshot's ``DirTreeNode`` (camelCase on the wire): its ``children`` by name are nodes too."""
+
+    model_config = ConfigDict(extra="allow")
+
+    children: dict[str, DirTreeNodeShape] | None = None
+
+
+def kept_as_sent(shape: type[BaseModel]) -> AfterValidator:
+    """A JSON object checked against ``shape`` and then kept as it came: the emulator stores and echoes it."""
+
+    def check(value: dict[str, Any]) -> dict[str, Any]:
+        shape.model_validate(value)
+        return value
+
+    return AfterValidator(check)
+
+
 class PipelineSubmissionInfo(AevaModel):
     """Body of ``PipelineSubmit`` and ``PipelineEndpointSubmit`` (``pipeline_submission_info.py``).
 
@@ -76,17 +171,14 @@ class PipelineCreationInfo(AevaModel):
     name: str = Field(min_length=1)
     description: str | None = None
     version: str | None = None
-    graph: dict[str, Any]
-    graph_interface: dict[str, Any] | None = None
+    graph: Annotated[dict[str, Any], kept_as_sent(GraphShape)]
+    graph_interface: Annotated[dict[str, Any], kept_as_sent(GraphInterfaceShape)] | None = None
     continue_run_on_step_failure: bool | None = None
     properties: dict[str, str] | None = None
     tags: dict[str, str] | None = Field(default=None, alias="tags")
 
     def interface_parameters(self) -> list[dict[str, Any]]:
-        parameters = (self.graph_interface or {}).get("Parameters") or []
-        if any(not isinstance(p, dict) or not p.get("Name") for p in parameters):
-            raise ValueError("GraphInterface.Parameters entries need a Name")
-        return list(parameters)
+        return list((self.graph_interface or {}).get("Parameters") or [])
 
 
 class PipelineEndpointCreationInfo(AevaModel):
@@ -116,9 +208,7 @@ class PipelineEndpointUpdateBody(AevaModel):
     description: str | None = None
     default_version: str
     pipeline_version_list: list[PipelineVersionIn] = Field(min_length=1)
-    entity_status: Annotated[EntityStatus, BeforeValidator(lambda v: LEGACY_ENTITY_STATUS.get(v, v))] = (
-        "Active"
-    )
+    entity_status: Status = "Active"
 
 
 class GetBlobRequest(AevaModel):
@@ -151,15 +241,15 @@ class SnapshotCreation(AevaModel):
     parent_snapshot_id: str | None = None
     tags: dict[str, str] | None = None
     properties: dict[str, str] | None = None
-    dir_tree_node: dict[str, Any]
+    dir_tree_node: Annotated[dict[str, Any], kept_as_sent(DirTreeNodeShape)]
     file_revision_list: FileRevisionList = FileRevisionList()
 
 
 NodeIds = TypeAdapter(list[str])
-JsonObject = TypeAdapter(dict[str, Any])
-LEGACY_ENTITY_STATUS: dict[str, EntityStatus] = {"0": "Active", "1": "Deprecated", "2": "Disabled"}
+ModuleCreation = TypeAdapter(Annotated[dict[str, Any], kept_as_sent(ModuleCreationShape)])
+DataSourceCreation = TypeAdapter(Annotated[dict[str, Any], kept_as_sent(DataSourceCreationShape)])
 #: Body of ``PUT Pipelines/{id}/status``: a JSON string, a name or a legacy code.
-StatusBody = TypeAdapter(Annotated[EntityStatus, BeforeValidator(lambda v: LEGACY_ENTITY_STATUS.get(v, v))])
+StatusBody = TypeAdapter(Status)
 
 
 # -- AEVA responses -------------------------------------------------------------------------------------

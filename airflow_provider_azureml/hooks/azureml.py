@@ -7,6 +7,7 @@ the credential built and the service hosts discovered on first use.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import threading
@@ -20,18 +21,19 @@ from urllib.parse import quote, urlsplit
 
 import requests
 from airflow.sdk import BaseHook
-from airflow.sdk.exceptions import AirflowException
+from airflow.sdk.exceptions import AirflowException, AirflowFailException
 from typing_extensions import Unpack
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.async_client import AsyncAzureMLClient
+from airflow_provider_azureml.client.clouds import HostPolicy
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 from airflow_provider_azureml.client.credentials import (
     TokenProvider,
     build_credential,
     shared_token_provider,
 )
-from airflow_provider_azureml.client.errors import AzureMLConfigError
+from airflow_provider_azureml.client.errors import AzureMLConfigError, AzureMLHostNotAllowedError
 from airflow_provider_azureml.client.models import (
     GraphInterface,
     PipelineEndpoint,
@@ -42,6 +44,8 @@ from airflow_provider_azureml.client.models import (
     SubmissionOptions,
     SubmissionRequest,
 )
+from airflow_provider_azureml.client.operations import REFUSED_SERVICE, ServiceHosts
+from airflow_provider_azureml.client.redaction import remember_secret, scrub
 from airflow_provider_azureml.client.retry import RetrySettings
 from airflow_provider_azureml.client.sync_client import AzureMLClient
 
@@ -69,20 +73,25 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _credential_authentication(tokens: TokenProvider, cloud: str) -> Any:
-    """An azureml-core ``TokenAuthentication`` fed by our token cache (REST doc, section 6).
+def _credential_authentication(tokens: TokenProvider, policy: HostPolicy) -> Any:
+    """An azureml-core ``TokenAuthentication`` fed by our token cache, for the cloud's audiences only.
 
-    ``TokenAuthentication`` lacks ``_get_azureml_client_token``; the subclass adds it. Passing ``cloud``
-    keeps azureml-core from fetching cloud metadata over the network.
+    ``TokenAuthentication`` (azureml.core.authentication) lacks ``_get_azureml_client_token``; the
+    subclass adds it. Passing ``cloud`` keeps azureml-core from fetching cloud metadata over the network.
     """
     from azureml._vendor.azure_cli_core.auth.util import resource_to_scopes
     from azureml.core.authentication import TokenAuthentication
 
     class CredentialAuthentication(TokenAuthentication):
         def __init__(self) -> None:
-            super().__init__(get_token_for_audience=self._token_for_resource, cloud=cloud)
+            super().__init__(get_token_for_audience=self._token_for_resource, cloud=policy.cloud.sdk_name)
 
         def _token_for_resource(self, resource: str) -> str:
+            if not policy.allows_audience(resource):
+                raise AzureMLHostNotAllowedError(
+                    f"refusing a token for audience {resource!r}: the {policy.cloud.name} cloud's are "
+                    f"{', '.join(policy.cloud.token_audiences)}"
+                )
             return tokens.get_token(resource_to_scopes(resource)[0])
 
         def _get_azureml_client_token(self) -> str:
@@ -127,12 +136,13 @@ class AzureMLHook(BaseHook):
 
     @cached_property
     def config(self) -> AzureMLConnectionConfig:
-        """The parsed connection; a bad field raises ``AirflowException`` naming it, before any request."""
+        """The parsed connection; a bad field raises ``AirflowFailException`` naming it (a retry would read
+        the same field), before any request."""
         connection = self._connection or self.get_connection(self.azureml_conn_id)
         try:
             return AzureMLConnectionConfig.from_connection(connection)
         except AzureMLConfigError as error:
-            raise AirflowException(str(error)) from None
+            raise AirflowFailException(str(error)) from None
 
     @cached_property
     def settings(self) -> RetrySettings:
@@ -308,9 +318,10 @@ class AzureMLHook(BaseHook):
 
     # Links, connection test and the SDK workspace -------------------------------------------------
 
-    def check_token_host(self, url: str) -> None:
-        """Raise ``AzureMLHostNotAllowedError`` unless ``url``'s host may receive the bearer token."""
-        self.config.host_policy.check(url)
+    def check_token_host(self, url: str) -> str:
+        """``url`` as the URL gate rebuilt it; ``AzureMLHostNotAllowedError`` unless its host may receive
+        the bearer token or parsers could read another host in it."""
+        return self.config.host_policy.check(url).url
 
     def studio_run_url(self, run_id: str, experiment_name: str | None = None) -> str:
         """Azure ML Studio page of a run, computed without any request.
@@ -340,28 +351,32 @@ class AzureMLHook(BaseHook):
         )
 
     def _scrub(self, text: str) -> str:
-        """Belt and braces: strip the connection's secrets from a message shown in the UI."""
+        """Strip every secret of this process (tokens included) and the connection's from a UI message."""
         config = self.config
         for secret in (config.client_secret, config.certificate_password):
-            if secret and secret.get_secret_value():
-                text = text.replace(secret.get_secret_value(), "***")
-        return text
+            if secret:
+                remember_secret(secret.get_secret_value())
+        return scrub(text)
 
     def get_workspace(self) -> Any:
-        """An ``azureml.core.Workspace`` on the same credential and the same discovered hosts.
+        """An ``azureml.core.Workspace`` on the same credential and the same checked hosts.
 
         ``_workspace_id`` and ``_discovery_url_internal`` come from the ARM and discovery answers, so the SDK
-        makes no ARM call of its own and talks to the same hosts (with an override: the emulator).
+        makes no ARM call of its own. The SDK would fetch the discovery document again and trust every host
+        in it; instead its discovery cache is filled with the document this client fetched and checked
+        (:func:`_seed_sdk_discovery`), so the SDK only ever learns hosts the token host policy allows.
         """
         from azureml.core import Workspace
 
         config = self.config
         hosts = self.client.hosts()
+        auth = _credential_authentication(self.tokens, config.host_policy)
+        _seed_sdk_discovery(auth, config.workspace_scope, hosts)
         workspace = Workspace(
             config.subscription_id,
             config.resource_group,
             config.workspace_name,
-            auth=_credential_authentication(self.tokens, config.cloud_info.sdk_name),
+            auth=auth,
             _disable_service_check=True,
             _workspace_id=hosts.workspace_id,
             _cloud=config.cloud_info.sdk_name,
@@ -439,6 +454,36 @@ class AzureMLHook(BaseHook):
         if missing:
             raise AirflowException(f"{url} lacks {', '.join(missing)}")
         return info
+
+
+def _seed_sdk_discovery(auth: Any, scope: str, hosts: ServiceHosts) -> None:
+    """Write the checked discovery document into azureml-core's discovery cache for this workspace.
+
+    ``CachedServiceDiscovery`` (azureml._base_sdk_common.service_discovery) answers from the file
+    ``~/.azureml/.discovery``, keyed by scope, workspace id and discovery URL, and only goes to the network
+    for a key it lacks. Every key the SDK looks up is written, under both key forms it uses (with and
+    without the discovery URL); a key the document lacks or whose host was refused gets an address no
+    HTTP client will send to.
+    """
+    from azureml._base_sdk_common.service_discovery import DEFAULT_FLIGHT, CachedServiceDiscovery
+    from azureml._restclient.service_context import _ServiceKeys
+
+    keys = dict.fromkeys(_ServiceKeys.get_discovery_keys())
+    document = {key: REFUSED_SERVICE.format(key=key) for key in keys} | hosts.sdk_document()
+    workspace_key = scope + (f"/{hosts.workspace_id}" if hosts.workspace_id else "")
+    path = Path(CachedServiceDiscovery(auth).file_path)
+    with CachedServiceDiscovery._cache_file_writing_lock:
+        try:
+            cache = json.loads(path.read_text())
+        except (OSError, ValueError):
+            cache = {}
+        if not isinstance(cache, dict):
+            cache = {}
+        for key in (workspace_key, f"{workspace_key}|{hosts.discovery_url}"):
+            cache[key] = {DEFAULT_FLIGHT: document}
+        temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        temporary.write_text(json.dumps(cache))
+        os.replace(temporary, path)
 
 
 def _yield_one(call: Any) -> Any:

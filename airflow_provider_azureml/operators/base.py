@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.bases.operator import BaseOperatorMeta
@@ -25,12 +25,17 @@ from airflow_provider_azureml.client.errors import (
     AzureMLConnectionError,
     AzureMLServiceError,
 )
+from airflow_provider_azureml.client.redaction import scrub
 from airflow_provider_azureml.client.retry import is_permanent, is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
 from airflow_provider_azureml.links.studio import AzureMLPipelineRunLink, push_run_xcoms
+from airflow_provider_azureml.operators.arguments import (
+    HookArguments,
+    PipelineRunArguments,
+    validate_arguments,
+)
 from airflow_provider_azureml.utils.events import validate_event
 from airflow_provider_azureml.utils.idempotency import IDEMPOTENCY_TAG, submission_tags
-from airflow_provider_azureml.utils.parameters import check_scalar_values
 from airflow_provider_azureml.utils.progress import ProgressLog, report_failure
 
 if TYPE_CHECKING:
@@ -61,6 +66,9 @@ class AzureMLHookMixin:
     :param retry_max_seconds: total time the retries of one call may take.
     :param request_timeout: per-request timeout in seconds.
     """
+
+    #: The task's arguments and their types (operators/arguments.py), checked by :meth:`check_arguments`.
+    arguments: ClassVar[type[HookArguments]] = HookArguments
 
     # Applied like ResumableJobMixin does, so that ``default_args`` can set these keywords too.
     @BaseOperatorMeta._apply_defaults  # type: ignore[type-var]
@@ -98,6 +106,15 @@ class AzureMLHookMixin:
             "request_timeout": self.request_timeout,
         }
 
+    def check_arguments(self) -> None:
+        """Fail without retries on a mistyped argument or connection field: a retry would see the same.
+
+        Called first in ``execute``: after templating, before any request. The hook reports a bad
+        connection field as ``AirflowFailException``.
+        """
+        validate_arguments(self.arguments, self)
+        self.hook.config  # noqa: B018 - parsing the connection is the check
+
 
 def as_airflow_error(error: Exception, prefix: str = "") -> AirflowException:
     """Errors that a retry cannot fix fail the task at once; the rest may be retried."""
@@ -105,6 +122,7 @@ def as_airflow_error(error: Exception, prefix: str = "") -> AirflowException:
 
 
 def airflow_error(message: str, *, permanent: bool) -> AirflowException:
+    message = scrub(message)
     return AirflowFailException(message) if permanent else AirflowException(message)
 
 
@@ -173,6 +191,7 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
     operator_extra_links = (AzureMLPipelineRunLink(),)
     ui_color = "#cfe6fb"
     external_id_key = "azureml_pipeline_run"
+    arguments: ClassVar[type[HookArguments]] = PipelineRunArguments
 
     def __init__(
         self,
@@ -230,16 +249,14 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
 
     # -- submission -----------------------------------------------------------------------------------
     def execute(self, context: Context) -> Any:
+        self.check_arguments()
         return self.execute_resumable(context)
 
     def _check_fields(self) -> None:
-        if self.pipeline_parameters is not None:
-            check_scalar_values(self.pipeline_parameters)
-        if self.tags is not None and not isinstance(self.tags, dict):
-            raise AzureMLConfigError(f"tags must be a mapping of str to str, got {type(self.tags).__name__}")
+        """Checks of the arguments against the connection (their types were checked in ``execute``)."""
 
     def submit_job(self, context: Context) -> Any:
-        tags = {**{str(k): str(v) for k, v in (self.tags or {}).items()}, **submission_tags(context)}
+        tags = {**(self.tags or {}), **submission_tags(context)}
         try:
             self._check_fields()
             previous = self._find_previous_run(tags[IDEMPOTENCY_TAG])

@@ -10,6 +10,7 @@ from airflow.sdk import BaseOperator
 from airflow_provider_azureml.client.errors import AzureMLError
 from airflow_provider_azureml.client.statuses import RunState
 from airflow_provider_azureml.links.studio import AzureMLPipelineRunLink, push_run_xcoms
+from airflow_provider_azureml.operators.arguments import RunArguments
 from airflow_provider_azureml.operators.base import AzureMLHookMixin, as_airflow_error
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ class AzureMLCancelPipelineRunOperator(AzureMLHookMixin, BaseOperator):
 
     template_fields: Sequence[str] = ("run_id", "azureml_conn_id")
     operator_extra_links = (AzureMLPipelineRunLink(),)
+    arguments = RunArguments
 
     def __init__(
         self,
@@ -35,6 +37,7 @@ class AzureMLCancelPipelineRunOperator(AzureMLHookMixin, BaseOperator):
         self.run_id = run_id
 
     def execute(self, context: Context) -> str:
+        self.check_arguments()
         try:
             return self._cancel(context)
         except AzureMLError as error:

@@ -7,11 +7,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from airflow_provider_azureml.client.errors import (
-    AzureMLConfigError,
-    AzureMLHostNotAllowedError,
-    redact_url,
-)
+from airflow_provider_azureml.client.errors import AzureMLHostNotAllowedError
+from airflow_provider_azureml.operators.arguments import InvokeArguments
 from airflow_provider_azureml.operators.base import AzureMLPipelineRunOperatorBase
 from airflow_provider_azureml.utils.parameters import validate_parameters
 
@@ -35,26 +32,19 @@ class AzureMLInvokePipelineEndpointOperator(AzureMLPipelineRunOperatorBase):
     """
 
     template_fields: Sequence[str] = (*AzureMLPipelineRunOperatorBase.template_fields, "endpoint_url")
+    arguments = InvokeArguments
 
     def __init__(self, *, endpoint_url: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.endpoint_url = endpoint_url
 
     def _check_fields(self) -> None:
-        super()._check_fields()
-        if not isinstance(self.endpoint_url, str) or not self.endpoint_url.startswith(
-            ("https://", "http://")
-        ):
-            raise AzureMLConfigError(
-                "endpoint_url must be the http(s) URL of a published pipeline or endpoint"
-            )
         try:
-            self.hook.check_token_host(self.endpoint_url)
+            # From here on the URL is the one the gate rebuilt: the host checked is the host contacted.
+            self.endpoint_url = self.hook.check_token_host(self.endpoint_url)
         except AzureMLHostNotAllowedError as error:
-            # The policy names the host without its port: a wrong loopback port would read as allowed.
-            raise AzureMLHostNotAllowedError(
-                f"endpoint_url {redact_url(self.endpoint_url)} is not allowed: {error.message}"
-            ) from error
+            # Not echoed: a hostile URL reads as another host to a lenient parser, and may carry a SAS.
+            raise AzureMLHostNotAllowedError(f"endpoint_url is not allowed: {error.message}") from error
 
     def _check_target(self) -> None:
         if not (self.validate_parameters and self.pipeline_parameters):

@@ -15,6 +15,7 @@ from airflow_provider_azureml.client.errors import (
     AzureMLNotFoundError,
     AzureMLServiceError,
 )
+from airflow_provider_azureml.operators.arguments import PublishArguments
 from airflow_provider_azureml.operators.base import AzureMLHookMixin, as_airflow_error
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ class AzureMLPublishPipelineOperator(AzureMLHookMixin, BaseOperator):
     )
     template_fields_renderers = {"factory_kwargs": "json"}
     ui_color = "#cfe6fb"
+    arguments = PublishArguments
 
     def __init__(
         self,
@@ -125,6 +127,7 @@ class AzureMLPublishPipelineOperator(AzureMLHookMixin, BaseOperator):
         self.reuse_existing = reuse_existing
 
     def execute(self, context: Context) -> dict[str, Any]:
+        self.check_arguments()
         factory = resolve_factory(self.pipeline_factory)
         try:
             with self.hook.publishing_environment():

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_azureml.client.errors import AzureMLConfigError
+from airflow_provider_azureml.operators.arguments import SubmitArguments
 from airflow_provider_azureml.operators.base import AzureMLPipelineRunOperatorBase
 from airflow_provider_azureml.utils.parameters import validate_parameters
 
@@ -29,6 +30,7 @@ class AzureMLSubmitPipelineRunOperator(AzureMLPipelineRunOperatorBase):
         "pipeline_endpoint_id",
         "pipeline_version",
     )
+    arguments = SubmitArguments
 
     def __init__(
         self,
@@ -45,23 +47,6 @@ class AzureMLSubmitPipelineRunOperator(AzureMLPipelineRunOperatorBase):
         self.pipeline_endpoint_id = pipeline_endpoint_id
         self.pipeline_version = pipeline_version
         self._endpoint_id: str | None = None
-
-    def _check_fields(self) -> None:
-        super()._check_fields()
-        given = [
-            name
-            for name in ("published_pipeline_id", "pipeline_endpoint_name", "pipeline_endpoint_id")
-            if getattr(self, name)
-        ]
-        if len(given) != 1:
-            raise AzureMLConfigError(
-                "give exactly one of published_pipeline_id, pipeline_endpoint_name or pipeline_endpoint_id"
-                + (f" (got {', '.join(given)})" if given else "")
-            )
-        if self.pipeline_version not in (None, "") and self.published_pipeline_id:
-            raise AzureMLConfigError(
-                "pipeline_version applies to a pipeline endpoint, not to published_pipeline_id"
-            )
 
     def _check_target(self) -> None:
         """Resolve the endpoint version to its pipeline, refuse disabled targets, check parameters."""

@@ -11,6 +11,7 @@ from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
 
 from airflow_provider_azureml.client.statuses import RunState
 from airflow_provider_azureml.links.studio import AzureMLPipelineRunLink, push_run_xcoms
+from airflow_provider_azureml.operators.arguments import SensorArguments
 from airflow_provider_azureml.operators.base import (
     AzureMLHookMixin,
     _default_deferrable,
@@ -38,6 +39,7 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
 
     template_fields: Sequence[str] = ("run_id", "experiment_name", "azureml_conn_id")
     operator_extra_links = (AzureMLPipelineRunLink(),)
+    arguments = SensorArguments
 
     def __init__(
         self,
@@ -56,6 +58,7 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
         self._links_pushed = False
 
     def execute(self, context: Context) -> Any:
+        self.check_arguments()
         self._started_at = time.time()
         return super().execute(context)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_azureml.client.redaction import scrub
 from airflow_provider_azureml.client.statuses import RunState
 
 EVENT_KEYS = frozenset({"status", "run_id", "experiment_name", "run_status", "message"})
@@ -41,7 +42,7 @@ def build_error_event(
         "run_id": run_id,
         "experiment_name": experiment_name,
         "run_status": "Unknown",
-        "message": message,
+        "message": scrub(message),
         "permanent": permanent,
     }
 

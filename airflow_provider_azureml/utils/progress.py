@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_azureml.client.errors import AzureMLError
+from airflow_provider_azureml.client.redaction import scrub
 from airflow_provider_azureml.client.statuses import RunStatus
 
 if TYPE_CHECKING:
@@ -68,9 +69,9 @@ def failure_message(run_id: str, status: str, steps: Sequence[Run], root_error: 
             f"step '{step_name(s)}' ({s.run_id}): {s.error.message if s.error else 'no error message'}"
             for s in failing
         )
-        return f"{message}. Failed step(s): {details}"
+        return scrub(f"{message}. Failed step(s): {details}")
     if root_error:
-        return f"{message}: {root_error}"
+        return scrub(f"{message}: {root_error}")
     return message + "."
 
 
@@ -104,5 +105,5 @@ def report_failure(hook: AzureMLHook, log: Any, run_id: str, experiment_name: st
     except AzureMLError as error:
         return f"Azure ML pipeline run {run_id} ended {status} (failure details unavailable: {error})"
     if tail:
-        log.error("Last lines of the failing step's log:\n%s", tail)
+        log.error("Last lines of the failing step's log:\n%s", scrub(tail))
     return message

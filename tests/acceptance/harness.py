@@ -26,7 +26,7 @@ import httpx
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.models import PipelineRun
 from airflow_provider_azureml.emulator import connection
-from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE
+from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE, admin_headers
 
 REPO = Path(__file__).resolve().parents[2]
 ACCEPTANCE_DAGS = Path(__file__).resolve().parent / "dags"
@@ -217,7 +217,7 @@ class Emulator:
         return self.http.get("/_emulator/health").status_code == 200
 
     def admin(self, method: str, path: str, body: Any = None) -> Any:
-        response = self.http.request(method, f"/_emulator/{path}", json=body)
+        response = self.http.request(method, f"/_emulator/{path}", json=body, headers=admin_headers())
         assert response.status_code < 300, (
             f"{method} /_emulator/{path}: {response.status_code} {response.text}"
         )

@@ -6,17 +6,9 @@ import pytest
 
 from airflow_provider_azureml.client import retry
 from airflow_provider_azureml.client.credentials import TokenProvider
-from airflow_provider_azureml.client.operations import clear_hosts_cache
 from airflow_provider_azureml.client.sync_client import AzureMLClient
 from tests.client.helpers import FakeCredential, Sleeps, make_config, script_workspace
 from tests.client.scripted_server import ScriptedServer
-
-
-@pytest.fixture(autouse=True)
-def _fresh_discovery_cache() -> Iterator[None]:
-    clear_hosts_cache()
-    yield
-    clear_hosts_cache()
 
 
 @pytest.fixture

@@ -56,11 +56,11 @@ class Recorded:
 
 
 class ScriptedServer:
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.requests: list[Recorded] = []
         self._scripts: dict[tuple[str, str], deque[Reply | Drop | Sleep]] = {}
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._httpd = ThreadingHTTPServer((host, 0), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -68,8 +68,8 @@ class ScriptedServer:
 
     @property
     def base_url(self) -> str:
-        port = self._httpd.server_address[1]
-        return f"http://127.0.0.1:{port}"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
 
     def script(self, method: str, path: str, *actions: Reply | Drop | Sleep) -> None:
         with self._lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
 import pytest
@@ -9,10 +10,11 @@ from airflow.sdk.log import _secrets_masker
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.credentials import TokenProvider, build_credential
-from airflow_provider_azureml.client.errors import AzureMLAuthError
+from airflow_provider_azureml.client.errors import AzureMLAuthError, AzureMLServiceError
 from airflow_provider_azureml.client.retry import RetrySettings
 from airflow_provider_azureml.client.sync_client import AzureMLClient
-from tests.client.helpers import CLIENT_SECRET, FakeCredential, Sleeps, make_config, path
+from airflow_provider_azureml.hooks.azureml import AzureMLHook
+from tests.client.helpers import CLIENT_SECRET, SCOPE_PARAMS, FakeCredential, Sleeps, make_config, path
 from tests.client.scripted_server import Reply, ScriptedServer
 
 
@@ -55,3 +57,29 @@ def test_secret_and_tokens_are_registered_with_the_masker_and_never_shown(
     masker = _secrets_masker()
     assert masker.redact(f"x {CLIENT_SECRET} y") == "x *** y"
     assert masker.redact(f"Bearer {token}") == "Bearer ***"
+
+
+def test_a_token_echoed_by_the_server_is_scrubbed_from_errors_and_the_connection_test(
+    server: ScriptedServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    credential = FakeCredential()
+    token = "eyJ0eXAi.fake-token-1.sig"  # the first token the credential hands out
+    echoed = {"Error": {"Code": "BadToken", "Message": f"rejected Bearer {token} (echoed)"}}
+    server.script("GET", path(routes.GET_PIPELINE_RUN, run_id="r1"), Reply(400, echoed))
+    server.script("GET", path(routes.DATA_TYPES), Reply(400, echoed))
+
+    with (
+        AzureMLClient(make_config(server), tokens=TokenProvider(credential), sleep=Sleeps()) as client,
+        pytest.raises(AzureMLServiceError) as info,
+    ):
+        client.get_pipeline_run("r1")
+    assert token not in str(info.value) and "rejected Bearer *** (echoed)" in str(info.value)
+
+    connection = {"conn_type": "azureml", "host": server.base_url, "extra": make_config(server).model_dump()}
+    connection["extra"] = {k: v for k, v in connection["extra"].items() if k in SCOPE_PARAMS}
+    connection["extra"]["auth_method"] = "managed_identity"
+    monkeypatch.setenv("AIRFLOW_CONN_AZUREML_ECHO", json.dumps(connection))
+    hook = AzureMLHook("azureml_echo")
+    hook.tokens = TokenProvider(FakeCredential())
+    ok, message = hook.test_connection()
+    assert not ok and token not in message and "rejected Bearer ***" in message

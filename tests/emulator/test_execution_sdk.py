@@ -328,7 +328,7 @@ def test_reset_stops_executing_runs(workspace: Any, emulator_conn: RunningEmulat
     run = _slow_pipeline(workspace, tmp_path).submit(workspace, "exec-reset")
     pids = _pids(emulator_conn, run.id)
 
-    assert httpx.post(f"{emulator_conn.url}/_emulator/reset").status_code == 200
+    assert httpx.post(f"{emulator_conn.url}/_emulator/reset", json={}).status_code == 200
 
     wait_for(lambda: any(alive(pid) for pid in pids), lambda up: not up, timeout=30)
     assert emulator_conn.backend.submissions() == []

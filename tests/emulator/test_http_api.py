@@ -437,8 +437,8 @@ def test_error_fault_matches_method_and_route(client: httpx.Client, emulator: Ru
     assert client.get(url(emulator.url, routes.GET_PIPELINE_RUN, run_id=run["Id"])).status_code == 200
 
 
-def test_error_fault_by_path_regex_in_history_shape(client: httpx.Client, emulator: RunningEmulator) -> None:
-    emulator.faults.inject(r"/experiments/exp/runs/", kind="error", status=500)
+def test_error_fault_by_path_glob_in_history_shape(client: httpx.Client, emulator: RunningEmulator) -> None:
+    emulator.faults.inject("*/experiments/exp/runs/*", kind="error", status=500)
     run = submit(client, emulator.url)
 
     failed = client.get(url(emulator.url, routes.GET_RUN, experiment_name="exp", run_id=run["Id"]))
@@ -497,9 +497,7 @@ def test_faults_through_the_admin_api(client: httpx.Client, emulator: RunningEmu
 
     assert throttled.status_code == 429
     assert throttled.headers["Retry-After"] == "2"
-    httpx.post(
-        f"{emulator.url}/_emulator/faults", json={"path_regex": "DataTypes", "kind": "error", "count": 5}
-    )
+    httpx.post(f"{emulator.url}/_emulator/faults", json={"path": "*/DataTypes", "kind": "error", "count": 5})
     assert httpx.delete(f"{emulator.url}/_emulator/faults").json() == {"cleared": 1}
     assert client.get(url(emulator.url, routes.DATA_TYPES)).status_code == 200
     bad = httpx.post(f"{emulator.url}/_emulator/faults", json={"route": "NO_SUCH_ROUTE", "kind": "drop"})
@@ -698,7 +696,7 @@ def test_admin_reset_restores_the_seed(client: httpx.Client, emulator: RunningEm
     httpx.post(f"{emulator.url}/_emulator/pipelines", json={"name": "extra", "steps": [{"name": "s"}]})
     emulator.faults.inject(routes.GET_RUN, kind="drop")
 
-    assert httpx.post(f"{emulator.url}/_emulator/reset").status_code == 200
+    assert httpx.post(f"{emulator.url}/_emulator/reset", json={}).status_code == 200
 
     assert emulator.backend.submissions() == []
     assert emulator.faults.pending() == []
