@@ -3,7 +3,7 @@
 #
 #   docker compose build          # or: docker build -t airflow-provider-azureml:local .
 #
-# AIRFLOW_VERSION must equal the apache-airflow pin in constraints.txt (checked below and in
+# AIRFLOW_VERSION must equal the apache-airflow pin in constraints-3.11.txt (checked below and in
 # tests/deploy), so that installing the provider does not upgrade or downgrade Airflow.
 ARG AIRFLOW_VERSION=3.3.2
 ARG PYTHON_VERSION=3.11
@@ -23,18 +23,18 @@ RUN mkdir -p /state /home/airflow/airflow-provider-azureml \
 USER airflow
 
 WORKDIR /home/airflow/airflow-provider-azureml
-COPY --chown=airflow:0 pyproject.toml constraints.txt README.md ./
+COPY --chown=airflow:0 pyproject.toml constraints-3.11.txt README.md LICENSE ./
 COPY --chown=airflow:0 airflow_provider_azureml/ ./airflow_provider_azureml/
 
 # Fail early if the base image or the lock file disagree with AIRFLOW_VERSION.
-RUN grep -qxF "apache-airflow==${AIRFLOW_VERSION}" constraints.txt \
-    || { echo "constraints.txt does not pin apache-airflow==${AIRFLOW_VERSION}" >&2; exit 1; }
+RUN grep -qxF "apache-airflow==${AIRFLOW_VERSION}" constraints-3.11.txt \
+    || { echo "constraints-3.11.txt does not pin apache-airflow==${AIRFLOW_VERSION}" >&2; exit 1; }
 RUN python -c "import sys; from importlib.metadata import version; v = version('apache-airflow'); \
 sys.exit(0 if v == '${AIRFLOW_VERSION}' else 'base image has apache-airflow ' + v + ', expected ${AIRFLOW_VERSION}')"
 
 # Pinning apache-airflow to the base image's version keeps pip from touching Airflow itself;
 # everything else follows the tested lock file.
-RUN pip install --no-cache-dir -c constraints.txt "apache-airflow==${AIRFLOW_VERSION}" . \
+RUN pip install --no-cache-dir -c constraints-3.11.txt "apache-airflow==${AIRFLOW_VERSION}" ".[sdk]" \
     && python -c "import sys; from importlib.metadata import version; v = version('apache-airflow'); \
 sys.exit(0 if v == '${AIRFLOW_VERSION}' else 'pip changed apache-airflow to ' + v)" \
     && python -c "import airflow_provider_azureml.emulator.__main__"

@@ -25,16 +25,42 @@ def _field(label: str, description: str, **schema: Any) -> dict[str, Any]:
     return {"label": label, "description": description, "schema": {"type": ["string", "null"], **schema}}
 
 
+INTEGRATION = "Azure Machine Learning"
+PACKAGE = "airflow_provider_azureml"
+
+
+def _modules(*names: str) -> list[dict[str, Any]]:
+    return [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.{name}" for name in names]}]
+
+
 def get_provider_info() -> dict[str, Any]:
     return {
         "package-name": "airflow-provider-azureml",
         "name": "Azure Machine Learning (pipelines, SDK v1)",
         "description": "Publish, submit, invoke and wait for Azure Machine Learning pipeline runs.",
         "versions": [__version__],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://learn.microsoft.com/azure/machine-learning/v1/",
+                "tags": ["azure"],
+            }
+        ],
+        "hooks": _modules("hooks.azureml"),
+        "operators": _modules(
+            "operators.submit_pipeline_run",
+            "operators.invoke_pipeline_endpoint",
+            "operators.cancel_pipeline_run",
+            "operators.publish_pipeline",
+        ),
+        "sensors": _modules("sensors.pipeline_run"),
+        "triggers": _modules("triggers.pipeline_run"),
+        "extra-links": [f"{PACKAGE}.links.studio.AzureMLPipelineRunLink"],
         "connection-types": [
             {
                 "connection-type": "azureml",
-                "hook-class-name": "airflow_provider_azureml.hooks.azureml.AzureMLHook",
+                "hook-class-name": f"{PACKAGE}.hooks.azureml.AzureMLHook",
+                "hook-name": INTEGRATION,
                 "ui-field-behaviour": {
                     "hidden-fields": ["schema", "port", "extra"],
                     "relabeling": {

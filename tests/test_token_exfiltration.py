@@ -11,22 +11,30 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.async_client import AsyncAzureMLClient
+from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 from airflow_provider_azureml.client.credentials import TokenProvider
-from airflow_provider_azureml.client.errors import AzureMLHostNotAllowedError
+from airflow_provider_azureml.client.errors import AzureMLConfigError, AzureMLHostNotAllowedError
 from airflow_provider_azureml.client.models import SubmissionRequest
-from airflow_provider_azureml.client.operations import clear_hosts_cache
+from airflow_provider_azureml.client.operations import (
+    REFUSED_SERVICE,
+    Call,
+    ServiceHosts,
+    clear_hosts_cache,
+)
 from airflow_provider_azureml.client.sync_client import AzureMLClient
 from airflow_provider_azureml.emulator.testing import RunningEmulator
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from airflow_provider_azureml.operators.invoke_pipeline_endpoint import AzureMLInvokePipelineEndpointOperator
 from tests.client.helpers import (
     RESOURCE_GROUP,
+    SCOPE_PARAMS,
     SUBSCRIPTION,
     WORKSPACE,
     WORKSPACE_ID,
@@ -198,3 +206,100 @@ def test_the_sdk_gets_tokens_for_the_clouds_audiences_only(endpoint, sdk_hook) -
     assert auth.get_authentication_header()["Authorization"].startswith("Bearer ")
     with pytest.raises(AzureMLHostNotAllowedError, match="audience"):
         auth._token_for_resource("https://vault.azure.net")
+
+
+def test_the_sdk_learns_refused_addresses_for_keys_the_document_lacks(capture, endpoint, sdk_hook) -> None:
+    from azureml.core import Environment
+
+    script_discovery(endpoint, experimentation=capture.base_url)  # no hyperdrive, no modelmanagement
+    workspace = sdk_hook.get_workspace()
+    with pytest.raises(Exception):  # noqa: B017 - the environment service's host was refused
+        Environment.list(workspace)
+    assert capture.requests == []
+    assert len(endpoint.calls("GET", "/discovery")) == 1
+
+
+def test_another_process_rewriting_the_shared_sdk_cache_cannot_drop_the_checked_hosts(
+    capture, endpoint, sdk_hook
+) -> None:
+    """azureml-core rewrites ``~/.azureml/.discovery`` whole from a stale read; here, as another SDK
+    process would, it is emptied between our seeding and the SDK's first call."""
+    from azureml.core import Environment
+
+    script_discovery(endpoint, experimentation=capture.base_url)
+    workspace = sdk_hook.get_workspace()
+    shared = Path.home() / ".azureml" / ".discovery"
+    if shared.exists():
+        shared.write_text("{}")
+    with pytest.raises(Exception):  # noqa: B017 - the environment service's host was refused
+        Environment.list(workspace)
+    assert capture.requests == []
+    assert len(endpoint.calls("GET", "/discovery")) == 1
+
+
+def test_plain_http_to_the_override_never_goes_through_an_environment_proxy(
+    capture, endpoint, monkeypatch
+) -> None:
+    """A proxy named in the environment would read the token of an http (loopback) override in clear."""
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, capture.base_url)
+    for name in ("NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    script_discovery(endpoint)
+    run_path = path(routes.GET_PIPELINE_RUN, run_id="r1")
+    endpoint.script("GET", run_path, Reply(200, {"Id": "r1", "Status": {"StatusCode": "Running"}}))
+    config = make_config(endpoint)
+
+    async def read_async() -> None:
+        async with AsyncAzureMLClient(config, tokens=tokens(), sleep=asyncio.sleep) as client:
+            await client.get_pipeline_run("r1")
+
+    with AzureMLClient(config, tokens=tokens(), sleep=Sleeps()) as client:
+        client.get_pipeline_run("r1")
+    clear_hosts_cache()
+    asyncio.run(read_async())
+    assert capture.requests == []
+    assert len(endpoint.calls("GET", run_path)) == 2
+
+
+def test_clients_send_to_the_rebuilt_url() -> None:
+    config = AzureMLConnectionConfig.parse({**SCOPE_PARAMS, "auth_method": "managed_identity"})
+    with AzureMLClient(config, tokens=tokens(), sleep=Sleeps()) as client:
+        call = Call("POST", "url", "HTTPS://WestEurope.API.azureml.ms:443/p", {"parentRunId": "r"})
+        assert client._prepare(call, None).url == "https://westeurope.api.azureml.ms/p?parentRunId=r"
+    raw = ServiceHosts(
+        api="HTTPS://X.API.AZUREML.MS:443",
+        history="https://x.api.azureml.ms/",
+        studio=None,
+        workspace_id=None,
+        discovery_url="HTTPS://X.api.azureml.ms:443/discovery",
+        services=(("experimentation", "HTTPS://X.api.azureml.ms:443/"), ("catalog", "https://evil.example")),
+    )
+    checked = raw.checked(config.host_policy)
+    assert (checked.api, checked.history) == ("https://x.api.azureml.ms", "https://x.api.azureml.ms")
+    assert checked.discovery_url == "https://x.api.azureml.ms/discovery"
+    assert dict(checked.services) == {
+        "experimentation": "https://x.api.azureml.ms",
+        "catalog": REFUSED_SERVICE.format(key="catalog"),
+    }
+
+
+def test_hosts_discovered_under_one_cloud_are_not_reused_under_another(capture, endpoint) -> None:
+    script_discovery(endpoint, experimentation="https://eastus.experiments.azureml.net")
+    public, china = make_config(endpoint), make_config(endpoint, cloud="china")
+    with AzureMLClient(public, tokens=tokens(), sleep=Sleeps()) as client:
+        assert dict(client.hosts().services)["experimentation"] == "https://eastus.experiments.azureml.net"
+    with AzureMLClient(china, tokens=tokens(), sleep=Sleeps()) as client:
+        refused = REFUSED_SERVICE.format(key="experimentation")
+        assert dict(client.hosts().services)["experimentation"] == refused
+
+
+def test_an_endpoint_is_checked_however_the_config_is_built() -> None:
+    raw = {**SCOPE_PARAMS, "auth_method": "managed_identity"}
+    for endpoint in (
+        "http://10.1.2.3",
+        "https://evil.example\\@127.0.0.1",
+        "HTTP://Proxy.example:443/base?x",
+    ):
+        with pytest.raises(AzureMLConfigError, match="endpoint"):
+            AzureMLConnectionConfig.parse({**raw, "endpoint": endpoint})

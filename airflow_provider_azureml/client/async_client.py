@@ -115,7 +115,8 @@ class AsyncAzureMLClient(ClientCore):
                 follow_redirects=False,
             )
         except httpx.TransportError as error:
-            raise _connection_error(error, request) from error
+            # Not chained: the httpx error holds the request, headers included.
+            raise _connection_error(error, request) from None
         return RawResponse(
             response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
         )

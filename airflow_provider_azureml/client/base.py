@@ -103,9 +103,10 @@ class ClientCore:
         return min(CONNECT_TIMEOUT_SECONDS, self.settings.request_timeout)
 
     @property
-    def _hosts_key(self) -> tuple[str, str]:
-        """What the discovered hosts depend on; they are cached and single-flighted per this key."""
-        return (self.config.arm_endpoint, self.config.workspace_scope)
+    def _hosts_key(self) -> tuple[str, str, str]:
+        """What the discovered hosts, as checked by the cloud's policy, depend on; they are cached and
+        single-flighted per this key."""
+        return (self.config.cloud, self.config.arm_endpoint, self.config.workspace_scope)
 
     def _known_hosts(self) -> ServiceHosts | None:
         if self._hosts is None:

@@ -21,6 +21,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -111,6 +112,14 @@ class AzureMLConnectionConfig(BaseModel):
         if value not in AUTH_METHODS:
             raise ValueError(f"unknown auth method; allowed: {', '.join(AUTH_METHODS)}")
         return value
+
+    @field_validator("endpoint")
+    @classmethod
+    def _normalized_endpoint(cls, value: str | None, info: ValidationInfo) -> str | None:
+        """However the config is built, the endpoint the token may go to passed the URL gate."""
+        if value is None:
+            return None
+        return normalize_endpoint(value, None, auth_method=str(info.data.get("auth_method", "default")))
 
     @field_validator("cloud")
     @classmethod

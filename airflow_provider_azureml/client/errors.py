@@ -46,7 +46,6 @@ class AzureMLError(Exception):
         correlation_id: str | None = None,
         method: str | None = None,
         url: str | None = None,
-        body: Any = None,
     ) -> None:
         message = scrub(message)
         super().__init__(message)
@@ -57,7 +56,6 @@ class AzureMLError(Exception):
         self.correlation_id = correlation_id
         self.method = method
         self.url = redact_url(url) if url else None
-        self.body = body
 
     def __str__(self) -> str:
         parts = []
@@ -148,12 +146,11 @@ def error_from_response(
         429: AzureMLThrottledError,
     }.get(status_code, AzureMLServiceError)
     return cls(
-        str(message)[:2000],
+        scrub(str(message))[:2000],
         status_code=status_code,
         code=_first(error, "Code", "code"),
         target=_first(error, "Target", "target"),
         correlation_id=correlation_id,
         method=method,
         url=url,
-        body=body,
     )

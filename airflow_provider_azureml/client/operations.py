@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from airflow_provider_azureml.client import routes
@@ -117,17 +117,17 @@ class ServiceHosts:
         return {**dict(self.services), "api": self.api, "history": self.history}
 
 
-_hosts_cache: dict[tuple[str, str], ServiceHosts] = {}
+_hosts_cache: dict[tuple[str, ...], ServiceHosts] = {}
 _hosts_lock = threading.Lock()
 
 
-def cached_hosts(key: tuple[str, str]) -> ServiceHosts | None:
-    """Process-wide discovery cache, keyed by (ARM base URL, workspace scope): hosts never change."""
+def cached_hosts(key: tuple[str, ...]) -> ServiceHosts | None:
+    """Process-wide discovery cache, keyed by (cloud, ARM base URL, workspace scope): hosts never change."""
     with _hosts_lock:
         return _hosts_cache.get(key)
 
 
-def store_hosts(key: tuple[str, str], hosts: ServiceHosts) -> None:
+def store_hosts(key: tuple[str, ...], hosts: ServiceHosts) -> None:
     with _hosts_lock:
         _hosts_cache[key] = hosts
 
@@ -149,8 +149,8 @@ def runs_filter(
     if status:
         clauses.append(f"(Status eq {odata_literal(status)})")
     if created_after:
-        moment = created_after if created_after.tzinfo else created_after.replace(tzinfo=timezone.utc)
-        clauses.append(f"(CreatedUtc ge {moment.astimezone(timezone.utc).strftime('%Y-%m-%dT%H:%M:%S.%fZ')})")
+        moment = created_after if created_after.tzinfo else created_after.replace(tzinfo=UTC)
+        clauses.append(f"(CreatedUtc ge {moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')})")
     return " and ".join(clauses)
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-#: Values shorter than this are not treated as secrets (they would blank ordinary words).
-MIN_SECRET_LENGTH = 8
+#: Values shorter than this are not treated as secrets (they would blank ordinary words); the same
+#: threshold as Airflow's secrets masker.
+MIN_SECRET_LENGTH = 5
 #: Tokens are refreshed about hourly; the oldest remembered values are forgotten beyond this many.
 MAX_REMEMBERED = 256
 MASK = "***"

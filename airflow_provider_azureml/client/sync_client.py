@@ -28,6 +28,9 @@ from airflow_provider_azureml.client.operations import Call, Operation, ServiceH
 from airflow_provider_azureml.client.retry import RawResponse, RetrySettings
 
 T = TypeVar("T")
+#: Plain http goes only to a loopback endpoint override: never through a proxy named in the environment
+#: (``HTTP_PROXY``, ``ALL_PROXY``), which would read the token in clear. ``None`` masks the variable.
+_DIRECT: dict[str, Any] = {"http": None, "all": None}  # types-requests wants str values
 
 
 def _connection_error(error: requests.RequestException, request: PreparedRequest) -> AzureMLConnectionError:
@@ -103,9 +106,11 @@ class AzureMLClient(ClientCore):
                 headers=headers,
                 timeout=(self.connect_timeout, self.settings.request_timeout),
                 allow_redirects=False,
+                proxies=_DIRECT if request.url.startswith("http://") else None,
             )
         except requests.RequestException as error:
-            raise _connection_error(error, request) from error
+            # Not chained: the requests error holds the URL with its query and the request's headers.
+            raise _connection_error(error, request) from None
         return RawResponse(
             response.status_code, {k.lower(): v for k, v in response.headers.items()}, response.content
         )

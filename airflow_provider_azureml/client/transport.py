@@ -59,6 +59,9 @@ def _new_pool() -> httpx.AsyncClient:
         cookies=_no_cookies(),
         follow_redirects=False,
         limits=httpx.Limits(max_connections=MAX_CONNECTIONS, max_keepalive_connections=MAX_CONNECTIONS),
+        # Plain http (a loopback endpoint override) never goes through a proxy from the environment,
+        # which would read the token in clear; https through one is a tunnel (CONNECT).
+        mounts={"http://": None},
     )
 
 

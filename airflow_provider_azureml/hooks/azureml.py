@@ -7,8 +7,10 @@ the credential built and the service hosts discovered on first use.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
 import tempfile
 import threading
 from collections.abc import Iterator, Mapping
@@ -48,6 +50,7 @@ from airflow_provider_azureml.client.operations import REFUSED_SERVICE, ServiceH
 from airflow_provider_azureml.client.redaction import remember_secret, scrub
 from airflow_provider_azureml.client.retry import RetrySettings
 from airflow_provider_azureml.client.sync_client import AzureMLClient
+from airflow_provider_azureml.utils.sdk import require_sdk
 
 if TYPE_CHECKING:
     from airflow.sdk import Connection
@@ -56,6 +59,8 @@ if TYPE_CHECKING:
 EMULATOR_PUBLISHING_INFO = "/_emulator/publishing"
 #: Environment variables are process-wide: one publishing environment at a time per process.
 _PUBLISHING_LOCK = threading.RLock()
+#: (pid, path) of this process's azureml-core discovery cache; see :func:`_private_discovery_cache`.
+_DISCOVERY_CACHE: list[Any] = [None, None]
 
 
 @contextmanager
@@ -366,12 +371,13 @@ class AzureMLHook(BaseHook):
         in it; instead its discovery cache is filled with the document this client fetched and checked
         (:func:`_seed_sdk_discovery`), so the SDK only ever learns hosts the token host policy allows.
         """
+        require_sdk("AzureMLHook.get_workspace()")
         from azureml.core import Workspace
 
         config = self.config
         hosts = self.client.hosts()
         auth = _credential_authentication(self.tokens, config.host_policy)
-        _seed_sdk_discovery(auth, config.workspace_scope, hosts)
+        _seed_sdk_discovery(config.workspace_scope, hosts)
         workspace = Workspace(
             config.subscription_id,
             config.resource_group,
@@ -408,13 +414,11 @@ class AzureMLHook(BaseHook):
         host fails here in milliseconds rather than after the SDK's ~84 s of upload retries. The
         variables are process-wide, so publishing environments are serialised within a process.
         """
+        require_sdk("Publishing a pipeline")
         config = self.config
         if config.auth_method != "emulator" or not config.endpoint:
             yield
             return
-        # The SDK binds its discovery cache to ~ when imported: import it before HOME moves.
-        import azureml._base_sdk_common.service_discovery  # noqa: F401
-
         with _PUBLISHING_LOCK, tempfile.TemporaryDirectory(prefix="azureml-publish-") as temp:
             info = self._emulator_publishing_info(config.endpoint)
             ca_bundle = Path(temp, "emulator-ca.pem")
@@ -456,14 +460,33 @@ class AzureMLHook(BaseHook):
         return info
 
 
-def _seed_sdk_discovery(auth: Any, scope: str, hosts: ServiceHosts) -> None:
+def _private_discovery_cache() -> Path:
+    """This process's own azureml-core discovery cache file, made the SDK's default on first use.
+
+    ``CachedServiceDiscovery`` (azureml._base_sdk_common.service_discovery) defaults to the shared
+    ``~/.azureml/.discovery``, which every SDK process rewrites whole from what it read earlier, without
+    a lock between processes: another process could drop the checked entry, and the SDK would then fetch
+    discovery itself. A file per process (a forked child gets its own) cannot be rewritten by another.
+    """
+    from azureml._base_sdk_common.service_discovery import CachedServiceDiscovery
+
+    owner, path = _DISCOVERY_CACHE
+    if owner != os.getpid() or path is None:
+        directory = tempfile.mkdtemp(prefix="azureml-discovery-")
+        atexit.register(shutil.rmtree, directory, ignore_errors=True)
+        path = Path(directory, ".discovery")
+        CachedServiceDiscovery.__init__.__defaults__ = (str(path),)
+        _DISCOVERY_CACHE[:] = [os.getpid(), path]
+    return path
+
+
+def _seed_sdk_discovery(scope: str, hosts: ServiceHosts) -> None:
     """Write the checked discovery document into azureml-core's discovery cache for this workspace.
 
-    ``CachedServiceDiscovery`` (azureml._base_sdk_common.service_discovery) answers from the file
-    ``~/.azureml/.discovery``, keyed by scope, workspace id and discovery URL, and only goes to the network
-    for a key it lacks. Every key the SDK looks up is written, under both key forms it uses (with and
-    without the discovery URL); a key the document lacks or whose host was refused gets an address no
-    HTTP client will send to.
+    ``CachedServiceDiscovery`` answers from its cache file (:func:`_private_discovery_cache`), keyed by
+    scope, workspace id and discovery URL, and only goes to the network for a key it lacks. Every key the
+    SDK looks up is written, under both key forms it uses (with and without the discovery URL); a key the
+    document lacks or whose host was refused gets an address no HTTP client will send to.
     """
     from azureml._base_sdk_common.service_discovery import DEFAULT_FLIGHT, CachedServiceDiscovery
     from azureml._restclient.service_context import _ServiceKeys
@@ -471,7 +494,7 @@ def _seed_sdk_discovery(auth: Any, scope: str, hosts: ServiceHosts) -> None:
     keys = dict.fromkeys(_ServiceKeys.get_discovery_keys())
     document = {key: REFUSED_SERVICE.format(key=key) for key in keys} | hosts.sdk_document()
     workspace_key = scope + (f"/{hosts.workspace_id}" if hosts.workspace_id else "")
-    path = Path(CachedServiceDiscovery(auth).file_path)
+    path = _private_discovery_cache()
     with CachedServiceDiscovery._cache_file_writing_lock:
         try:
             cache = json.loads(path.read_text())

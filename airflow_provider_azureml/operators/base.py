@@ -271,7 +271,8 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
     def _find_previous_run(self, key: str) -> str | None:
         """The newest run tagged with this task instance's key, if it is active or succeeded."""
         runs = self.hook.find_runs_by_tags(self.experiment_name, {IDEMPOTENCY_TAG: key})
-        for run in sorted(runs, key=lambda r: r.created_utc or "", reverse=True):
+        # Runs without a creation time (none is expected) sort as oldest instead of breaking the sort.
+        for run in sorted(runs, key=lambda r: (r.created_utc is not None, r.created_utc), reverse=True):
             status = RunStatus.normalize(run.status)
             return run.run_id if status not in RunStatus.FAILURE else None
         return None

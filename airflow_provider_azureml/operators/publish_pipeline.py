@@ -17,6 +17,7 @@ from airflow_provider_azureml.client.errors import (
 )
 from airflow_provider_azureml.operators.arguments import PublishArguments
 from airflow_provider_azureml.operators.base import AzureMLHookMixin, as_airflow_error
+from airflow_provider_azureml.utils.sdk import require_sdk
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -128,6 +129,7 @@ class AzureMLPublishPipelineOperator(AzureMLHookMixin, BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         self.check_arguments()
+        require_sdk(f"{type(self).__name__}")
         factory = resolve_factory(self.pipeline_factory)
         try:
             with self.hook.publishing_environment():

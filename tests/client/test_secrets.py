@@ -10,12 +10,16 @@ from airflow.sdk.log import _secrets_masker
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.credentials import TokenProvider, build_credential
-from airflow_provider_azureml.client.errors import AzureMLAuthError, AzureMLServiceError
+from airflow_provider_azureml.client.errors import (
+    AzureMLAuthError,
+    AzureMLConnectionError,
+    AzureMLServiceError,
+)
 from airflow_provider_azureml.client.retry import RetrySettings
 from airflow_provider_azureml.client.sync_client import AzureMLClient
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from tests.client.helpers import CLIENT_SECRET, SCOPE_PARAMS, FakeCredential, Sleeps, make_config, path
-from tests.client.scripted_server import Reply, ScriptedServer
+from tests.client.scripted_server import Drop, Reply, ScriptedServer
 
 
 def test_secret_and_tokens_are_registered_with_the_masker_and_never_shown(
@@ -83,3 +87,31 @@ def test_a_token_echoed_by_the_server_is_scrubbed_from_errors_and_the_connection
     hook.tokens = TokenProvider(FakeCredential())
     ok, message = hook.test_connection()
     assert not ok and token not in message and "rejected Bearer ***" in message
+
+
+def test_a_token_at_the_message_cut_is_scrubbed_whole(server: ScriptedServer) -> None:
+    credential = FakeCredential()
+    token = "eyJ0eXAi.fake-token-1.sig"
+    message = "x" * 1990 + f" {token} tail"
+    server.script(
+        "GET", path(routes.GET_PIPELINE_RUN, run_id="r1"), Reply(400, {"Error": {"Message": message}})
+    )
+    with (
+        AzureMLClient(make_config(server), tokens=TokenProvider(credential), sleep=Sleeps()) as client,
+        pytest.raises(AzureMLServiceError) as info,
+    ):
+        client.get_pipeline_run("r1")
+    assert token[:8] not in str(info.value)
+
+
+def test_a_connection_error_does_not_chain_the_transport_error(server: ScriptedServer) -> None:
+    """The requests error holds the URL with its query and the request with its Authorization header."""
+    server.script("GET", path(routes.GET_PIPELINE_RUN, run_id="r1"), Drop())
+    with (
+        AzureMLClient(
+            make_config(server), settings=RetrySettings(max_retries=0), tokens=TokenProvider(FakeCredential())
+        ) as client,
+        pytest.raises(AzureMLConnectionError) as info,
+    ):
+        client.get_pipeline_run("r1")
+    assert info.value.__cause__ is None and info.value.__suppress_context__

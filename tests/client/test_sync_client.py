@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
 
@@ -81,7 +81,7 @@ def test_429_retry_after_seconds_is_honoured(
 def test_429_retry_after_http_date_is_honoured_and_capped(
     client: AzureMLClient, server: ScriptedServer, sleeps: Sleeps
 ) -> None:
-    soon = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    soon = format_datetime(datetime.now(UTC) + timedelta(seconds=30), usegmt=True)
     server.script(
         "GET",
         RUN_PATH,

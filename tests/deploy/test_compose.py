@@ -8,7 +8,7 @@ No Docker engine runs in CI, so nothing is built or started here. Instead:
 2. Structural checks with PyYAML: services, the shared ``x-airflow-common`` anchor, ``depends_on``,
    health checks, ports, Airflow config keys, and the ``azureml_default`` connection, parsed by
    Airflow and by the provider.
-3. The Dockerfile's Airflow version equals the ``apache-airflow`` pin in ``constraints.txt``.
+3. The Dockerfile's Airflow version equals the ``apache-airflow`` pin in ``constraints-3.11.txt``.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yaml"
 DOCKERFILE = REPO / "Dockerfile"
 DOCKERIGNORE = REPO / ".dockerignore"
-CONSTRAINTS = REPO / "constraints.txt"
+CONSTRAINTS = REPO / "constraints-3.11.txt"
 INSTALL_VALIDATOR = REPO / "tools" / "install-compose-validator.sh"
 
 IMAGE = "${AIRFLOW_IMAGE_NAME:-airflow-provider-azureml:local}"
@@ -112,7 +112,7 @@ def _airflow_version_pin() -> str:
         for line in CONSTRAINTS.read_text().splitlines()
         if re.fullmatch(r"apache[-_.]airflow==\S+", line.strip(), flags=re.IGNORECASE)
     ]
-    assert len(pins) == 1, f"expected exactly one apache-airflow pin in constraints.txt, found {pins}"
+    assert len(pins) == 1, f"expected exactly one apache-airflow pin in constraints-3.11.txt, found {pins}"
     return pins[0]
 
 
@@ -412,7 +412,7 @@ def test_dockerfile_airflow_version_matches_constraints() -> None:
     image = re.sub(r"\$\{(\w+)\}", lambda m: args[m.group(1)], lines[from_index].split()[1])
     assert image == f"apache/airflow:{pin}-python{args['PYTHON_VERSION']}"
     header = re.search(r"--python-version (\S+)", CONSTRAINTS.read_text())
-    assert header and header.group(1) == args["PYTHON_VERSION"], "constraints.txt locked for another Python"
+    assert header and header.group(1) == args["PYTHON_VERSION"], "lock for another Python"
     # The ARG is re-declared after FROM so the build-time checks and the install can use it.
     assert "ARG AIRFLOW_VERSION" in lines[from_index + 1 :]
 
@@ -425,17 +425,25 @@ def test_dockerfile_installs_provider_from_checkout() -> None:
         if line.startswith("COPY ")
         for source in [part for part in line.split()[1:] if not part.startswith("--")][:-1]
     ]
-    for required in ("pyproject.toml", "constraints.txt", "README.md", "airflow_provider_azureml/", "dags/"):
+    for required in (
+        "pyproject.toml",
+        "constraints-3.11.txt",
+        "README.md",
+        "LICENSE",
+        "airflow_provider_azureml/",
+        "dags/",
+    ):
         assert required in copied, f"Dockerfile does not COPY {required}"
         assert (REPO / required).exists()
     installs = [line for line in lines if "pip install" in line]
     assert len(installs) == 1
-    assert "-c constraints.txt" in installs[0]
-    assert '"apache-airflow==${AIRFLOW_VERSION}" .' in installs[0]
+    assert "-c constraints-3.11.txt" in installs[0]
+    assert '"apache-airflow==${AIRFLOW_VERSION}" ".[sdk]"' in installs[0]
     assert "--no-cache-dir" in installs[0]
     users = [line.split()[1] for line in lines if line.startswith("USER ")]
     assert users[-1] == "airflow", "pip must run as, and the image must end as, the airflow user"
-    assert any('grep -qxF "apache-airflow==${AIRFLOW_VERSION}" constraints.txt' in line for line in lines)
+    check = 'grep -qxF "apache-airflow==${AIRFLOW_VERSION}" constraints-3.11.txt'
+    assert any(check in line for line in lines)
 
 
 def test_dockerignore_keeps_build_inputs_out_of_the_way() -> None:
@@ -445,5 +453,12 @@ def test_dockerignore_keeps_build_inputs_out_of_the_way() -> None:
         if line.strip() and not line.startswith("#")
     }
     assert {".venv", ".git", "**/__pycache__", ".pytest_cache", "test-artifacts"} <= patterns
-    for needed in ("pyproject.toml", "constraints.txt", "README.md", "airflow_provider_azureml", "dags", "*"):
+    for needed in (
+        "pyproject.toml",
+        "constraints-3.11.txt",
+        "README.md",
+        "airflow_provider_azureml",
+        "dags",
+        "*",
+    ):
         assert needed not in patterns, f".dockerignore excludes {needed}, which the Dockerfile copies"
