@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -526,8 +526,8 @@ def test_runs_query_filters(client: httpx.Client, emulator: RunningEmulator) -> 
     assert ids("(Tags/team ne null or Tags/team eq null)") == {tagged["Id"]}
     assert ids("(Tags/airflow.try eq 'dag.task.1') and (Status eq 'Completed')") == {tagged["Id"]}
     assert ids("(Tags/airflow.try eq 'dag.task.1') and (Status eq Failed)") == set()
-    future = (datetime.now(timezone.utc) + timedelta(hours=1)).isoformat()
-    past = (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    future = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert ids(f"(Tags/airflow.try eq 'dag.task.1') and (CreatedUtc ge {future})") == set()
     assert ids(f"(Tags/airflow.try eq 'dag.task.1') and (CreatedUtc ge '{past}')") == {tagged["Id"]}
     assert tagged["Id"] not in {r["runId"] for r in _query(client, emulator.url, "other-exp").json()["value"]}
