@@ -18,7 +18,12 @@ from tenacity import AsyncRetrying
 from airflow_provider_azureml.client.base import ASYNC_DISCOVERIES, ClientCore, PreparedRequest
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 from airflow_provider_azureml.client.credentials import TokenProvider
-from airflow_provider_azureml.client.errors import AzureMLConnectionError, AzureMLError
+from airflow_provider_azureml.client.errors import (
+    AzureMLAuthError,
+    AzureMLConnectionError,
+    AzureMLCredentialRefusedError,
+    AzureMLError,
+)
 from airflow_provider_azureml.client.models import PipelineRun, PublishedPipeline, Run
 from airflow_provider_azureml.client.operations import Call, Operation, ServiceHosts
 from airflow_provider_azureml.client.retry import RawResponse, RetrySettings
@@ -53,9 +58,12 @@ class AsyncAzureMLClient(ClientCore):
         settings: RetrySettings | None = None,
         tokens: TokenProvider | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        reread_config: Callable[[], Awaitable[AzureMLConnectionConfig]] | None = None,
     ) -> None:
+        """``reread_config`` reads the connection again after a 401, to pick up a rotated secret."""
         super().__init__(config, settings=settings, tokens=tokens)
         self._sleep = sleep
+        self._reread_config = reread_config
         self._timeout = httpx.Timeout(self.settings.request_timeout, connect=self.connect_timeout)
         self._pool: httpx.AsyncClient | None = None
 
@@ -91,6 +99,23 @@ class AsyncAzureMLClient(ClientCore):
             return stop.value
 
     async def request(self, call: Call) -> Any:
+        """Carry out ``call``; after a 401 once more with a new token (and the connection re-read)."""
+        try:
+            return await self._request_once(call)
+        except AzureMLCredentialRefusedError:
+            raise
+        except AzureMLAuthError as error:
+            if error.status_code != 401:
+                raise self._refused(error, renewed=False) from None
+            self._renew_credentials(await self._reread_config() if self._reread_config else None)
+        try:
+            return await self._request_once(call)
+        except AzureMLCredentialRefusedError:
+            raise
+        except AzureMLAuthError as error:
+            raise self._refused(error, renewed=True) from None
+
+    async def _request_once(self, call: Call) -> Any:
         hosts = await self.hosts() if call.service in ("api", "history") else None
         request = self._prepare(call, hosts)
         try:
@@ -104,7 +129,8 @@ class AsyncAzureMLClient(ClientCore):
         return self._decode(call, request, raw)
 
     async def _send(self, request: PreparedRequest) -> RawResponse:
-        headers = request.with_token(await self.tokens.aget_token(self.token_scope))
+        self._sent_token = await self.tokens.aget_token(self.token_scope)
+        headers = request.with_token(self._sent_token)
         try:
             response = await self._http().request(
                 request.method,

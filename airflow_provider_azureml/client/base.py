@@ -13,10 +13,16 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from airflow_provider_azureml import __version__
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
-from airflow_provider_azureml.client.credentials import TokenProvider, build_credential
+from airflow_provider_azureml.client.credentials import (
+    TokenProvider,
+    build_credential,
+    shared_token_provider,
+)
 from airflow_provider_azureml.client.errors import (
     AzureMLAmbiguousSubmitError,
+    AzureMLAuthError,
     AzureMLConnectionError,
+    AzureMLCredentialRefusedError,
     AzureMLServiceError,
     error_from_response,
     redact_url,
@@ -89,6 +95,7 @@ class ClientCore:
         self.tokens = tokens or TokenProvider(build_credential(config))
         self.ops = Operations(config.scope_params)
         self._hosts: ServiceHosts | None = None
+        self._sent_token: str | None = None  # the token of the last attempt, to forget if refused
 
     def __repr__(self) -> str:
         config = self.config
@@ -119,6 +126,38 @@ class ClientCore:
         self._hosts = hosts
         store_hosts(self._hosts_key, hosts)
         return hosts
+
+    def _renew_credentials(self, reread: AzureMLConnectionConfig | None) -> None:
+        """After a 401: forget the refused token and, if the connection re-read since differs (a rotated
+        secret), use its credential from now on. The next attempt then carries a new token."""
+        if reread is not None and reread != self.config:
+            log.info("Connection %r changed since this client was built: using it", reread.conn_id)
+            self.config = reread
+            self.tokens = shared_token_provider(reread)
+            self.ops = Operations(reread.scope_params)
+            self._hosts = None
+        elif self._sent_token is not None:
+            self.tokens.forget(self.token_scope, self._sent_token)
+
+    def _refused(self, error: AzureMLAuthError, *, renewed: bool) -> AzureMLCredentialRefusedError:
+        """The permanent error for a refused credential: what was refused and what to check, no secret."""
+        config = self.config
+        what = "a new token was refused too" if renewed else "the credential was refused"
+        advice = (
+            f"{what} for connection {config.conn_id!r} (auth_method {config.auth_method!r}): check that its "
+            f"identity has a role on workspace {config.workspace_name!r} (for example AzureML Data "
+            "Scientist), that its client secret or certificate has not expired, and that tenant_id is the "
+            "workspace's tenant"
+        )
+        return AzureMLCredentialRefusedError(
+            f"{error.message}; {advice}",
+            status_code=error.status_code,
+            code=error.code,
+            target=error.target,
+            correlation_id=error.correlation_id,
+            method=error.method,
+            url=error.url,
+        )
 
     def _url(self, call: Call, hosts: ServiceHosts | None) -> str:
         if call.service == "url":

@@ -125,6 +125,17 @@ class TokenProvider:
             self._tokens[scope] = AccessToken(acquired.token, int(acquired.expires_on))
             return acquired.token
 
+    def forget(self, scope: str, token: str) -> None:
+        """Drop ``token`` the service refused, so the next request acquires a new one.
+
+        Only if it is still the cached one: among many clients sharing this cache that were refused the
+        same token, the first to come back acquires a new token and the others use it.
+        """
+        with self._lock:
+            cached = self._tokens.get(scope)
+            if cached is not None and cached.token == token:
+                del self._tokens[scope]
+
     async def aget_token(self, scope: str) -> str:
         """Same cache; an acquisition (possibly a blocking HTTP call or subprocess) runs in a thread."""
         cached = self._cached(scope)

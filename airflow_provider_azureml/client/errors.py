@@ -8,6 +8,7 @@
      └── AzureMLServiceError          the service answered with an error status
           ├── AzureMLNotFoundError    404
           ├── AzureMLAuthError        401 / 403
+          │    └── AzureMLCredentialRefusedError  403, or 401 again with a new token: what to check
           └── AzureMLThrottledError   429 after retries
 
 Messages never contain tokens, secrets or SAS query strings: URLs are shown without their query, and every
@@ -110,6 +111,10 @@ class AzureMLNotFoundError(AzureMLServiceError):
 
 class AzureMLAuthError(AzureMLServiceError):
     pass
+
+
+class AzureMLCredentialRefusedError(AzureMLAuthError):
+    """A 403, or a 401 again after the token was renewed: the message says what to check."""
 
 
 class AzureMLThrottledError(AzureMLServiceError):

@@ -14,7 +14,12 @@ from urllib3.exceptions import ConnectTimeoutError
 from airflow_provider_azureml.client.base import SYNC_DISCOVERIES, ClientCore, PreparedRequest
 from airflow_provider_azureml.client.config import AzureMLConnectionConfig
 from airflow_provider_azureml.client.credentials import TokenProvider
-from airflow_provider_azureml.client.errors import AzureMLConnectionError, AzureMLError
+from airflow_provider_azureml.client.errors import (
+    AzureMLAuthError,
+    AzureMLConnectionError,
+    AzureMLCredentialRefusedError,
+    AzureMLError,
+)
 from airflow_provider_azureml.client.models import (
     GraphInterface,
     PipelineEndpoint,
@@ -57,9 +62,12 @@ class AzureMLClient(ClientCore):
         settings: RetrySettings | None = None,
         tokens: TokenProvider | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        reread_config: Callable[[], AzureMLConnectionConfig] | None = None,
     ) -> None:
+        """``reread_config`` reads the connection again after a 401, to pick up a rotated secret."""
         super().__init__(config, settings=settings, tokens=tokens)
         self._sleep = sleep
+        self._reread_config = reread_config
         self._session = requests.Session()
 
     def __enter__(self) -> AzureMLClient:
@@ -86,6 +94,23 @@ class AzureMLClient(ClientCore):
             return stop.value
 
     def request(self, call: Call) -> Any:
+        """Carry out ``call``; after a 401 once more with a new token (and the connection re-read)."""
+        try:
+            return self._request_once(call)
+        except AzureMLCredentialRefusedError:
+            raise
+        except AzureMLAuthError as error:
+            if error.status_code != 401:
+                raise self._refused(error, renewed=False) from None
+            self._renew_credentials(self._reread_config() if self._reread_config else None)
+        try:
+            return self._request_once(call)
+        except AzureMLCredentialRefusedError:
+            raise
+        except AzureMLAuthError as error:
+            raise self._refused(error, renewed=True) from None
+
+    def _request_once(self, call: Call) -> Any:
         hosts = self.hosts() if call.service in ("api", "history") else None
         request = self._prepare(call, hosts)
         try:
@@ -97,7 +122,8 @@ class AzureMLClient(ClientCore):
         return self._decode(call, request, raw)
 
     def _send(self, request: PreparedRequest) -> RawResponse:
-        headers = request.with_token(self.tokens.get_token(self.token_scope))
+        self._sent_token = self.tokens.get_token(self.token_scope)
+        headers = request.with_token(self._sent_token)
         try:
             response = self._session.request(
                 request.method,

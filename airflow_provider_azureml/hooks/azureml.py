@@ -143,11 +143,7 @@ class AzureMLHook(BaseHook):
     def config(self) -> AzureMLConnectionConfig:
         """The parsed connection; a bad field raises ``AirflowFailException`` naming it (a retry would read
         the same field), before any request."""
-        connection = self._connection or self.get_connection(self.azureml_conn_id)
-        try:
-            return AzureMLConnectionConfig.from_connection(connection)
-        except AzureMLConfigError as error:
-            raise AirflowFailException(str(error)) from None
+        return _parse_connection(self._connection or self.get_connection(self.azureml_conn_id))
 
     @cached_property
     def settings(self) -> RetrySettings:
@@ -184,7 +180,13 @@ class AzureMLHook(BaseHook):
 
     @cached_property
     def client(self) -> AzureMLClient:
-        return AzureMLClient(self.config, settings=self.settings, tokens=self.tokens)
+        return AzureMLClient(
+            self.config, settings=self.settings, tokens=self.tokens, reread_config=self._reread_config
+        )
+
+    def _reread_config(self) -> AzureMLConnectionConfig:
+        """The connection as it is now (a long wait may see its secret rotated), for the client's 401."""
+        return _parse_connection(self.get_connection(self.azureml_conn_id))
 
     def get_client(self) -> AzureMLClient:
         return self.client
@@ -205,8 +207,14 @@ class AzureMLHook(BaseHook):
         """
         hook = cls(azureml_conn_id, **retry_settings)
         hook._connection = await cls.aget_connection(azureml_conn_id)
-        hook.tokens = shared_token_provider(hook.config)
-        return hook.get_async_client()
+
+        async def reread_config() -> AzureMLConnectionConfig:
+            return _parse_connection(await cls.aget_connection(azureml_conn_id))
+
+        tokens = shared_token_provider(hook.config)
+        return AsyncAzureMLClient(
+            hook.config, settings=hook.settings, tokens=tokens, reread_config=reread_config
+        )
 
     # Published pipelines and endpoints ------------------------------------------------------------
 
@@ -478,6 +486,14 @@ def _private_discovery_cache() -> Path:
         CachedServiceDiscovery.__init__.__defaults__ = (str(path),)
         _DISCOVERY_CACHE[:] = [os.getpid(), path]
     return path
+
+
+def _parse_connection(connection: Any) -> AzureMLConnectionConfig:
+    """A bad field fails without retries, naming it: a retry would read the same field."""
+    try:
+        return AzureMLConnectionConfig.from_connection(connection)
+    except AzureMLConfigError as error:
+        raise AirflowFailException(str(error)) from None
 
 
 def _seed_sdk_discovery(scope: str, hosts: ServiceHosts) -> None:

@@ -380,7 +380,11 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         progress = ProgressLog()
         status = RunStatus.UNKNOWN
         while True:
-            if run := observe_run(self.hook, self.log, progress, run_id, experiment):
+            try:
+                run = observe_run(self.hook, self.log, progress, run_id, experiment)
+            except AirflowException as error:
+                raise self._abandoned(error, run_id, status) from None
+            if run:
                 status = run.status
             if RunState(status).is_terminal:
                 return self._finish(run_id, experiment, status)
@@ -401,8 +405,27 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
             raise AirflowException(f"Azure ML pipeline run {run_id} still {status} after {self.timeout}s")
         raise AirflowException(report_failure(self.hook, self.log, run_id, experiment, status))
 
+    def _abandoned(self, error: AirflowException, run_id: str, status: str) -> AirflowException:
+        """``error`` ended the wait, not the run: say so, with the run's link and what a retry does."""
+        try:
+            link = f" ({self.hook.studio_run_url(run_id)})"
+        except AirflowException:  # the connection itself is what broke
+            link = ""
+        note = (
+            f"Azure ML pipeline run {run_id} was {status} when this wait stopped, and goes on in Azure ML"
+            f"{link}. A retry of this task reattaches to it instead of submitting another; cancel it in "
+            "Studio if it should stop."
+        )
+        self.log.error(note)
+        return type(error)(f"{error} {note}")
+
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        event = checked_event(event)
+        try:
+            event = checked_event(event)
+        except AirflowException as error:
+            if isinstance(event, dict) and event.get("status") == "error":
+                raise self._abandoned(error, event["run_id"], event["run_status"]) from None
+            raise
         external_id = run_ref(event["run_id"], event["experiment_name"])
         self._finish(
             event["run_id"],

@@ -109,7 +109,7 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
                 status = await self._poll(client, progress)
             except Exception as error:
                 if not is_transient(error):
-                    return self._error_event(error)
+                    return self._error_event(error, status)
                 delay = next_backoff(delay)
                 self.log.warning(
                     "Transient error polling run %s, next poll in %.2fs: %s", self.run_id, delay, error
@@ -145,12 +145,18 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
             last_status = (await client.get_pipeline_run(self.run_id)).status
         except Exception as error:
             if not is_transient(error):
-                return self._error_event(error)
+                return self._error_event(error, last_status)
         return build_run_event(self.run_id, self.experiment_name, last_status, timed_out=True)
 
-    def _error_event(self, error: Exception) -> dict[str, Any]:
+    def _error_event(self, error: Exception, last_status: str = RunStatus.UNKNOWN) -> dict[str, Any]:
         message = f"Polling Azure ML pipeline run {self.run_id} failed: {error}"
-        return build_error_event(self.run_id, self.experiment_name, message, permanent=is_permanent(error))
+        return build_error_event(
+            self.run_id,
+            self.experiment_name,
+            message,
+            permanent=is_permanent(error),
+            run_status=last_status,
+        )
 
     async def on_kill(self) -> None:
         if not self.cancel_on_kill:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_azureml.client.redaction import scrub
-from airflow_provider_azureml.client.statuses import RunState
+from airflow_provider_azureml.client.statuses import RunState, RunStatus
 
 EVENT_KEYS = frozenset({"status", "run_id", "experiment_name", "run_status", "message"})
 EVENT_STATUSES = frozenset({"success", "failed", "timeout", "error"})
@@ -34,14 +34,20 @@ def build_run_event(
 
 
 def build_error_event(
-    run_id: str, experiment_name: str, message: str, *, permanent: bool = False
+    run_id: str,
+    experiment_name: str,
+    message: str,
+    *,
+    permanent: bool = False,
+    run_status: str = RunStatus.UNKNOWN,
 ) -> dict[str, Any]:
-    """The trigger could not watch the run; ``permanent`` errors fail the task without retries."""
+    """The trigger could not watch the run, last seen ``run_status``; ``permanent`` errors fail the task
+    without retries."""
     return {
         "status": "error",
         "run_id": run_id,
         "experiment_name": experiment_name,
-        "run_status": "Unknown",
+        "run_status": run_status,
         "message": scrub(message),
         "permanent": permanent,
     }
