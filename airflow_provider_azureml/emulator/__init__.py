@@ -38,10 +38,14 @@ need that token in the ``X-Emulator-Admin-Token`` header (401 otherwise). Reads,
 - ``POST /_emulator/pipelines``: register a published pipeline (body: one seed ``pipelines`` item)
 - ``POST /_emulator/endpoints``: register a pipeline endpoint (body: one seed ``endpoints`` item)
 - ``PUT /_emulator/durations``: default phase durations ``{"not_started", "queued", "step", "cancel"}``
+- ``GET|POST|DELETE /_emulator/hold``: whether time is held; hold it (every simulated run stays in its
+  status, new runs stay NotStarted); release it (time goes on from where it stood). For tests that must
+  see a run active whatever the machine's speed
 - ``GET|POST|DELETE /_emulator/faults``: list, add (body: a :class:`~.faults.FaultRule`, matching a
   ``route`` name and/or a ``path`` glob where only ``*`` is special) or clear faults
 - ``GET|DELETE /_emulator/requests``: request counts per ``"METHOD ROUTE_NAME"`` and per run id; reset
-- ``POST /_emulator/reset``: back to the start-up seed (runs, registrations, faults, counts dropped)
+- ``POST /_emulator/reset``: back to the start-up seed (runs, registrations, faults, counts dropped;
+  a hold released)
 
 Run lifecycle: NotStarted, Queued, Running (steps one after another), then Finished (run history:
 Completed) or Failed; ``DELETE .../Execution`` gives CancelRequested, then Canceled. Statuses are

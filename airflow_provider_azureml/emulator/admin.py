@@ -10,7 +10,7 @@ import hmac
 from typing import Any
 
 from fastapi import APIRouter, Depends
-from pydantic import TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.datastructures import Headers
 
 from airflow_provider_azureml.emulator.commands import DEFAULT_DATASTORE
@@ -29,6 +29,17 @@ PIPELINE_SEED = TypeAdapter(PipelineSeed)
 ENDPOINT_SEED = TypeAdapter(EndpointSeed)
 FAULT_RULE = TypeAdapter(FaultRule)
 DURATIONS = TypeAdapter(DurationsSeed)
+
+
+class TokenRotation(BaseModel):
+    """The body of ``PUT /_emulator/auth``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    expected_token: str | None = Field(min_length=1)
+
+
+TOKEN_ROTATION = TypeAdapter(TokenRotation)
 
 
 async def guard_writes(ctx: Context) -> None:
@@ -128,6 +139,35 @@ async def set_durations(ctx: Context) -> Durations:
     return ctx.backend.set_default_durations(overrides.model_dump())
 
 
+@router.get("/hold")
+async def hold_state(ctx: Context) -> dict[str, bool]:
+    return {"held": ctx.backend.held}
+
+
+@router.post("/hold")
+async def hold(ctx: Context) -> dict[str, bool]:
+    """Stop the emulator's time, so every simulated run stays in its status until released: a test can
+    wait for what it must see while a run is active, however slow the machine."""
+    ctx.backend.hold()
+    return {"held": True}
+
+
+@router.delete("/hold")
+async def release(ctx: Context) -> dict[str, bool]:
+    """Time goes on from where the hold stopped it: held runs resume, they do not jump ahead."""
+    ctx.backend.release()
+    return {"held": False}
+
+
+@router.put("/auth")
+async def rotate_token(ctx: Context) -> dict[str, bool]:
+    """Accept only this bearer token from now on (``null``: any), as a rotated credential would; requests
+    with the old one get the service's 401. The token is never echoed."""
+    rotation = await ctx.body(TOKEN_ROTATION)
+    ctx.services.expected_token = rotation.expected_token
+    return {"token_required": rotation.expected_token is not None}
+
+
 @router.get("/faults")
 async def list_faults(ctx: Context) -> list[FaultRule]:
     return ctx.services.faults.pending()
@@ -158,9 +198,11 @@ async def reset_request_counts(ctx: Context) -> dict[str, str]:
 
 @router.post("/reset")
 async def reset(ctx: Context) -> dict[str, str]:
-    """Back to the start-up seed: runs, submissions, registrations, faults and counters are dropped."""
+    """Back to the start-up seed: runs, submissions, registrations, faults and counters are dropped, a
+    hold is released and the start-up bearer token is expected again."""
     ctx.backend.reset()
     apply_seed(ctx.backend, ctx.services.seed)
     ctx.services.faults.clear()
     ctx.services.counter.reset()
+    ctx.services.expected_token = ctx.services.config.expected_token
     return {"status": "ok"}

@@ -193,7 +193,7 @@ class EmulatorApp:
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return "Missing or malformed Authorization header: expected 'Bearer <token>'."
-        expected = self.services.config.expected_token
+        expected = self.services.expected_token
         if expected is not None and not hmac.compare_digest(token.encode(), expected.encode()):
             return "The bearer token is not valid for this emulator."
         return None

@@ -100,8 +100,9 @@ class Backend:
     ) -> None:
         """``data_dir`` holds uploaded blobs, snapshot files and executed runs' files; None means a
         temporary directory. ``execute`` runs published pipelines' steps (``step_timeout``: seconds a step
-        without its own ``MaxRunDurationSeconds`` may take)."""
-        self.clock = clock
+        without its own ``MaxRunDurationSeconds`` may take). ``clock`` is the wall clock; the emulator's
+        own time (:meth:`clock`) follows it unless held."""
+        self._wall = clock
         self.allow_unknown_parameters = allow_unknown_parameters
         self._lock = threading.RLock()
         self._state_file = state_file
@@ -167,13 +168,38 @@ class Backend:
             self._temp_dir = self._data_dir = None
 
     def reset(self) -> None:
-        """Forget everything; executing runs are stopped first (their reports then find no run)."""
+        """Forget everything but the durations; a hold is released (time goes on, never back).
+        Executing runs are stopped first (their reports then find no run)."""
         with self._lock:
             if self._executor is not None:
                 for run_id in list(self._state.runs):
                     self._executor.cancel(run_id)
-            self._state = State(default_durations=self._state.default_durations)
+            self._state = State(
+                default_durations=self._state.default_durations,
+                time=self._state.time.release(self._wall()),
+            )
             self._history_index.clear()
+            self._changed()
+
+    # -- time ----------------------------------------------------------------------------------------
+    def clock(self) -> float:
+        """The emulator's time (:class:`~.lifecycle.SimulatedTime`): runs read their status at it."""
+        return self._state.time.now(self._wall())
+
+    @property
+    def held(self) -> bool:
+        return self._state.time.held
+
+    def hold(self) -> None:
+        """Stop the emulator's time: every simulated run stays in its status until :meth:`release`."""
+        with self._lock:
+            self._state.time = self._state.time.hold(self._wall())
+            self._changed()
+
+    def release(self) -> None:
+        """Let time go on from where :meth:`hold` stopped it."""
+        with self._lock:
+            self._state.time = self._state.time.release(self._wall())
             self._changed()
 
     # -- pipelines and endpoints -----------------------------------------------------------------------

@@ -74,6 +74,11 @@ class Services:
     signer: ContentSigner = field(default_factory=ContentSigner)
     ca: EmulatorCA | None = None  # signs the blob host's certificate (see .blobproxy)
     blob_proxy_port: int | None = None  # set by the server once the proxy listens
+    #: The bearer token accepted now (None: any): ``config.expected_token`` until the admin API rotates it.
+    expected_token: str | None = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.expected_token = self.config.expected_token
 
 
 class RequestContext:

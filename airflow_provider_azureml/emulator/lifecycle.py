@@ -61,6 +61,33 @@ class Durations:
 
 
 @dataclass(frozen=True)
+class SimulatedTime:
+    """The emulator's time: the wall clock less the time spent held, standing still while held.
+
+    Runs read their status at this time, so a hold keeps every simulated run where it is (a run submitted
+    meanwhile stays NotStarted) for as long as a test needs, whatever the machine's speed; a release lets
+    time go on from where it stood, so runs resume rather than jump. Executed runs are real processes and
+    go on regardless.
+    """
+
+    lag: float = 0.0  # seconds behind the wall clock, from holds already released
+    held_at: float | None = None  # the time it stands at while held
+
+    @property
+    def held(self) -> bool:
+        return self.held_at is not None
+
+    def now(self, wall: float) -> float:
+        return self.held_at if self.held_at is not None else wall - self.lag
+
+    def hold(self, wall: float) -> SimulatedTime:
+        return self if self.held else SimulatedTime(self.lag, self.now(wall))
+
+    def release(self, wall: float) -> SimulatedTime:
+        return SimulatedTime(wall - self.held_at) if self.held_at is not None else self
+
+
+@dataclass(frozen=True)
 class Timeline:
     """Statuses entered at offsets (seconds after submission), in order."""
 

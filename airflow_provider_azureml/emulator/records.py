@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from airflow_provider_azureml.emulator.lifecycle import Durations, Timeline
+from airflow_provider_azureml.emulator.lifecycle import Durations, SimulatedTime, Timeline
 from airflow_provider_azureml.emulator.publishing import CatalogState
 
 EntityStatus = Literal["Active", "Deprecated", "Disabled"]
@@ -194,6 +194,7 @@ class State(Record):
     runs: dict[str, PipelineRun] = {}
     run_numbers: dict[str, int] = {}  # next run number by experiment
     default_durations: Durations = Field(default_factory=Durations)
+    time: SimulatedTime = Field(default_factory=SimulatedTime)
     catalog: CatalogState = Field(default_factory=CatalogState)
 
 

@@ -411,10 +411,11 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
             link = f" ({self.hook.studio_run_url(run_id)})"
         except AirflowException:  # the connection itself is what broke
             link = ""
+        seen = "its status not read yet" if status == RunStatus.UNKNOWN else f"last seen {status}"
         note = (
-            f"Azure ML pipeline run {run_id} was {status} when this wait stopped, and goes on in Azure ML"
-            f"{link}. A retry of this task reattaches to it instead of submitting another; cancel it in "
-            "Studio if it should stop."
+            f"The wait stopped, not Azure ML pipeline run {run_id} ({seen}): it goes on in Azure ML{link}. "
+            "A retry of this task reattaches to it instead of submitting another; cancel it in Studio if it "
+            "should stop."
         )
         self.log.error(note)
         return type(error)(f"{error} {note}")

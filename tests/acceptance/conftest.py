@@ -4,6 +4,11 @@ Collected only when ``AZUREML_ACCEPTANCE=1`` (``make acceptance``), so the defau
 never starts Airflow. The scenarios run in file order (``test_1_...`` to ``test_7_...``) against the
 same Airflow; each one sets the emulator's durations and faults it needs and filters submissions by
 the ``airflow.*`` tags of its own DAG runs.
+
+A scenario that must see something while a run is active (a task deferred, a worker killed mid-wait)
+never races the run's duration against the machine's speed: it holds the emulator's time until it has
+seen it (``Emulator.hold``, then ``release`` so that the runs finish), or, when the run is to be cancelled
+anyway, gives it a step longer than the scenario may take.
 """
 
 from __future__ import annotations
@@ -103,8 +108,9 @@ def airflow(emulator: Emulator, workdir: Path, artifacts: Path, figures: dict[st
 
 @pytest.fixture
 def fresh_emulator(emulator: Emulator) -> Emulator:
-    """No faults left over, the default (fast) phase durations: each scenario sets what it needs."""
+    """No faults or hold left over, the default (fast) phase durations: each scenario sets what it needs."""
     emulator.admin("DELETE", "faults")
+    emulator.release()
     emulator.set_durations()
     return emulator
 

@@ -228,6 +228,14 @@ class Emulator:
             "PUT", "durations", {"not_started": 0.2, "queued": 0.3, "step": 0.5, "cancel": 0.2, **seconds}
         )
 
+    def hold(self) -> None:
+        """Stop the emulator's time: every run stays in its status (new ones NotStarted) until released."""
+        self.admin("POST", "hold", {})
+
+    def release(self) -> None:
+        """Let the emulator's time go on from where :meth:`hold` stopped it."""
+        self.admin("DELETE", "hold")
+
     def fault(self, **rule: Any) -> None:
         self.admin("POST", "faults", rule)
 
@@ -252,6 +260,18 @@ def emulator_connection(url: str, **overrides: Any) -> str:
     return json.dumps({**connection.emulator_connection(url), **overrides})
 
 
+#: Airflow's own time limits, far above their defaults (30 s of silence, a 5 s API answer, 10 min queued):
+#: on a loaded machine those declare a slow triggerer, scheduler or task dead, or a queued task lost, and
+#: kill, reset or fail its work.
+LIMITS_FOR_A_LOADED_MACHINE = {
+    "AIRFLOW__TRIGGERER__RUNNER_HEALTH_CHECK_THRESHOLD": "600",
+    "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "600",
+    "AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_THRESHOLD": "600",
+    "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "3600",
+    "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "150",
+}
+
+
 class Airflow:
     """``airflow standalone`` in its own AIRFLOW_HOME: scheduler, dag-processor, triggerer, API server."""
 
@@ -271,8 +291,8 @@ class Airflow:
                 "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # standalone spawns `airflow ...`
                 "PYTHONPATH": str(REPO),
                 "AIRFLOW_HOME": str(home),
-                # sqlite waits up to 30 s for a lock (default 5 s: API calls fail with 50 runs at once)
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=30",
+                # sqlite waits up to 120 s for a lock (default 5 s: API calls fail with 50 runs at once)
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}?timeout=120",
                 "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
@@ -286,6 +306,7 @@ class Airflow:
                 "AIRFLOW__API__WORKERS": "1",
                 "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
                 "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
+                **LIMITS_FOR_A_LOADED_MACHINE,
                 **{f"AIRFLOW_CONN_{name.upper()}": value for name, value in connections.items()},
             }
         )
@@ -293,7 +314,7 @@ class Airflow:
         self.process = ManagedProcess(
             "airflow standalone", [str(VENV_BIN / "airflow"), "standalone"], env, log_path
         )
-        self.http = httpx.Client(base_url=self.url, timeout=60)
+        self.http = httpx.Client(base_url=self.url, timeout=300)  # above sqlite's lock wait (120 s)
 
     def start(self, expected_dags: Iterable[str], timeout: float = 300) -> float:
         """Start and wait until every component is healthy and the DAGs are parsed; returns the seconds."""
@@ -374,26 +395,50 @@ class Airflow:
             what=f"DAG run {dag_id}/{run_id} to finish",
         )
 
-    def watch_task(
-        self, dag_id: str, run_id: str, task_id: str, timeout: float
-    ) -> tuple[str, list[str], set[str]]:
-        """Poll until the DAG run ends: its final state, the task's states in order, the triggers it had."""
-        states: list[str] = []
-        triggers: set[str] = set()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            ti = self.task_instance(dag_id, run_id, task_id)
-            if ti["state"] and (not states or states[-1] != ti["state"]):
-                states.append(ti["state"])
-            if ti.get("trigger"):
-                triggers.add(ti["trigger"]["classpath"])
-            run_state = self.dag_run(dag_id, run_id)["state"]
-            if run_state in ("success", "failed"):
-                return run_state, states, triggers
-            time.sleep(0.3)
-        raise AssertionError(
-            f"DAG run {dag_id}/{run_id} did not finish in {timeout:.0f}s (task states: {states})"
+    def wait_for_task(self, dag_id: str, run_id: str, task_id: str, state: str, timeout: float) -> Any:
+        """Wait until the task instance is in ``state``; returns it as the API gives it."""
+        return wait_until(
+            lambda: (ti := self.task_instance(dag_id, run_id, task_id))["state"] == state and ti,
+            timeout=timeout,
+            interval=0.5,
+            what=f"task {dag_id}/{run_id}/{task_id} to be {state}",
         )
+
+    def wait_for_deferred(self, dag_id: str, run_ids: Iterable[str], task_id: str, timeout: float) -> None:
+        """Wait until the task is deferred in every run and the scheduler has taken in the exit of each
+        process that deferred.
+
+        Airflow 3.3 fails a resumed task whose trigger fired before the scheduler took in that exit (the
+        executor reports the exit for the same key: "finished with state success, but the task
+        instance's state attribute is queued"), so a held run is released only after this.
+        """
+        wanted = set(run_ids)
+
+        def deferred_and_taken_in() -> bool:
+            found = self.get(f"/api/v2/dags/{dag_id}/dagRuns/~/taskInstances", state="deferred", limit=100)
+            tis = [
+                ti
+                for ti in found["task_instances"]
+                if ti["task_id"] == task_id and ti["dag_run_id"] in wanted
+            ]
+            log = self.process.log_path.read_text(errors="replace")
+            return len(tis) == len(wanted) and all(self._exit_taken_in(ti) in log for ti in tis)
+
+        wait_until(
+            deferred_and_taken_in,
+            timeout=timeout,
+            interval=1,
+            what=f"{len(wanted)} {dag_id}.{task_id} deferred",
+        )
+
+    @staticmethod
+    def _exit_taken_in(ti: dict[str, Any]) -> str:
+        """The scheduler's log line for the executor's report that the task instance's process ended."""
+        key = (
+            f"TaskInstanceKey(dag_id='{ti['dag_id']}', task_id='{ti['task_id']}', "
+            f"run_id='{ti['dag_run_id']}', try_number={ti['try_number']}, map_index={ti['map_index']})"
+        )
+        return f"Received executor event with state success for task instance {key}"
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
         return self.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}")

@@ -13,16 +13,18 @@ TRIGGER = "airflow_provider_azureml.triggers.pipeline_run.AzureMLPipelineRunTrig
 
 
 def test_conf_value_reaches_the_service_and_the_wait_runs_in_the_triggerer(airflow, fresh_emulator):
-    fresh_emulator.set_durations(step=8)  # long enough to see the task deferred
     run_id = unique_run_id("rest")
+    fresh_emulator.hold()  # the run stays NotStarted until Airflow has taken in the task's deferral
 
     response = airflow.trigger(DAG_ID, run_id, {"avg_rate": 0.8})
     assert response.status_code == 200, response.text
-    final, states, triggers = airflow.watch_task(DAG_ID, run_id, "train", timeout=180)
+    airflow.wait_for_deferred(DAG_ID, [run_id], "train", timeout=300)
+    deferred = airflow.task_instance(DAG_ID, run_id, "train")
+    fresh_emulator.release()
 
-    assert final == "success", states
-    assert "deferred" in states and states[-1] == "success", states
-    assert triggers == {TRIGGER}
+    assert airflow.wait_for_run(DAG_ID, run_id, timeout=180) == "success"
+    assert deferred["trigger"]["classpath"] == TRIGGER
+    assert airflow.task_instance(DAG_ID, run_id, "train")["state"] == "success"
     [submission] = fresh_emulator.submissions(dag_id=DAG_ID, run_id=run_id)
     assert submission["parameters_received"] == {"avg_rate": "0.8"}
     assert submission["tags"]["airflow.task_id"] == "train"

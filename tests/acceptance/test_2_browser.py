@@ -115,10 +115,13 @@ def test_trigger_form_value_reaches_the_service(page, airflow, fresh_emulator, a
     dialog.locator("input[name=dagRunId]").fill(run_id)
     dialog.screenshot(path=str(artifacts / "trigger-form-avg-rate.png"))
 
+    fresh_emulator.hold()  # the run stays NotStarted until Airflow has taken in the task's deferral
     with page.expect_response(lambda r: r.request.method == "POST" and r.url.endswith("/dagRuns")) as posted:
         dialog.get_by_role("button", name="Trigger").last.click()
     assert posted.value.status == 200, posted.value.text()
     assert posted.value.request.post_data_json["conf"] == {"avg_rate": 0.42}
+    airflow.wait_for_deferred(DAG_ID, [run_id], "train", timeout=300)
+    fresh_emulator.release()
 
     assert airflow.wait_for_run(DAG_ID, run_id, timeout=180) == "success"
     [submission] = fresh_emulator.submissions(dag_id=DAG_ID, run_id=run_id)

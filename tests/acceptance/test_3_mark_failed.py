@@ -14,18 +14,14 @@ from tests.acceptance.harness import wait_until
 pytestmark = pytest.mark.timeout(600)
 
 DAG_ID = "acceptance_deferred"
+STEP_SECONDS = 3600  # longer than this scenario may take (600 s): the run ends only by being cancelled
 
 
 def test_mark_failed_while_deferred_cancels_the_run(airflow, fresh_emulator):
-    fresh_emulator.set_durations(step=60)
+    fresh_emulator.set_durations(step=STEP_SECONDS)
     run_id = unique_run_id("markfailed")
     assert airflow.trigger(DAG_ID, run_id).status_code == 200
-    wait_until(
-        lambda: airflow.task_instance(DAG_ID, run_id, "train")["state"] == "deferred",
-        timeout=120,
-        interval=0.5,
-        what="the task to be deferred",
-    )
+    airflow.wait_for_task(DAG_ID, run_id, "train", "deferred", timeout=180)
     [submission] = fresh_emulator.submissions(dag_id=DAG_ID, run_id=run_id)
     remote = submission["run_id"]
     wait_until(lambda: fresh_emulator.run_status(remote) == "Running", timeout=30, what="the run to start")
@@ -38,8 +34,8 @@ def test_mark_failed_while_deferred_cancels_the_run(airflow, fresh_emulator):
     assert [ti["state"] for ti in response.json()["task_instances"]] == ["failed"]
     wait_until(
         lambda: fresh_emulator.run_status(remote) == "Canceled",
-        timeout=45,
-        what=f"run {remote} to be cancelled (it would run 60 s otherwise)",
+        timeout=180,
+        what=f"run {remote} to be cancelled (it would run {STEP_SECONDS} s otherwise)",
     )
     assert airflow.wait_for_run(DAG_ID, run_id, timeout=60) == "failed"
     assert airflow.task_instance(DAG_ID, run_id, "train")["state"] == "failed"

@@ -15,18 +15,25 @@ pytestmark = pytest.mark.timeout(600)
 DAG_ID = "acceptance_sync"
 
 
+def retry_reconnected(airflow, run_id: str) -> bool:
+    """Whether the second try is running and has logged its reconnection to the run."""
+    ti = airflow.task_instance(DAG_ID, run_id, "train")
+    if (ti["try_number"], ti["state"]) != (2, "running"):
+        return False
+    return any(line.startswith("Reconnecting") for line in airflow.task_log(DAG_ID, run_id, "train", 2))
+
+
 def test_killed_worker_retry_reconnects_to_the_same_run(airflow, fresh_emulator):
-    fresh_emulator.set_durations(step=25)
     run_id = unique_run_id("killed")
+    fresh_emulator.hold()  # the run stays active until the retry has reconnected to it
     assert airflow.trigger(DAG_ID, run_id).status_code == 200
     [submission] = wait_until(
         lambda: fresh_emulator.submissions(dag_id=DAG_ID, run_id=run_id),
-        timeout=120,
+        timeout=180,
         interval=0.3,
         what="the submission",
     )
     remote = submission["run_id"]
-    wait_until(lambda: fresh_emulator.run_status(remote) == "Running", timeout=30, what="the run to start")
     ti = airflow.task_instance(DAG_ID, run_id, "train")
     assert (ti["state"], ti["try_number"]) == ("running", 1)
 
@@ -36,6 +43,10 @@ def test_killed_worker_retry_reconnects_to_the_same_run(airflow, fresh_emulator)
     ]
     assert task_process == ti["pid"]
     os.kill(task_process, signal.SIGKILL)
+    wait_until(
+        lambda: retry_reconnected(airflow, run_id), timeout=180, interval=0.5, what="the retry to reconnect"
+    )
+    fresh_emulator.release()
 
     assert airflow.wait_for_run(DAG_ID, run_id, timeout=180) == "success"
     tries = {t["try_number"]: t["state"] for t in airflow.task_tries(DAG_ID, run_id, "train")}

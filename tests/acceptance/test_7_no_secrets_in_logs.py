@@ -16,7 +16,10 @@ DAG_ID = "acceptance_secret_check"
 
 def test_no_secret_or_token_in_any_log(airflow, fresh_emulator):
     run_id = unique_run_id("secrets")
+    fresh_emulator.hold()  # the runs stay NotStarted until Airflow has taken in the task's deferral
     assert airflow.trigger(DAG_ID, run_id).status_code == 200
+    airflow.wait_for_deferred(DAG_ID, [run_id], "train_deferred", timeout=300)
+    fresh_emulator.release()
     assert airflow.wait_for_run(DAG_ID, run_id, timeout=180) == "success"
     used = {s["tags"]["airflow.task_id"] for s in fresh_emulator.submissions(dag_id=DAG_ID, run_id=run_id)}
     assert used == {"train_deferred", "train_sync"}  # both waits went through the secret's connection

@@ -1,13 +1,26 @@
-"""The example DAGs, run end to end by real Airflow (``airflow dags test``) against the emulator."""
+"""The example DAGs, run end to end by real Airflow (``airflow dags test``) against the emulator.
+
+A test that asserts a state seen while a run is active (deferred, rescheduled) holds the emulator's time
+until Airflow's output shows that state, then releases it: never a race between the machine's speed and
+a run's duration.
+"""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import threading
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
-from tools.local_airflow import LocalAirflow
+from tools.local_airflow import AIRFLOW, DagTestResult, LocalAirflow
+
+#: Safety net only: how long a hold lasts when the awaited line never shows, so the DAG still ends.
+HOLD_PATIENCE = 180.0
 
 
 @pytest.fixture(scope="module")
@@ -27,10 +40,46 @@ def submissions_of(emulator: RunningEmulator, dag_id: str) -> list:
     return [s for s in emulator.backend.submissions() if s.tags.get("airflow.dag_id") == dag_id]
 
 
-def xcom(airflow: LocalAirflow, dag_id: str, task_id: str, key: str) -> object:
+def xcom(airflow: LocalAirflow, dag_id: str, task_id: str, key: str) -> Any:
     value = airflow.xcom(dag_id, task_id, key)
     assert value is not None, f"no XCom {key!r} for {dag_id}.{task_id}"
     return value
+
+
+def dags_test_held_until(
+    airflow: LocalAirflow,
+    emulator: RunningEmulator,
+    dag_id: str,
+    shown: str,
+    conf: dict[str, Any] | None = None,
+) -> DagTestResult:
+    """``airflow dags test`` with the emulator's time held until a line of its output contains ``shown``.
+
+    ``LocalAirflow.dags_test`` with the output read as it comes. Should ``shown`` never come, the hold
+    ends after ``HOLD_PATIENCE`` so that the DAG ends and the test fails on its assertions, not a hang.
+    """
+    command = [AIRFLOW, "dags", "test", dag_id, *(["--conf", json.dumps(conf)] if conf else [])]
+    env = {**airflow.env, "PYTHONUNBUFFERED": "1"}  # each line as it is written
+    backend = emulator.backend
+    safety_net = threading.Timer(HOLD_PATIENCE, backend.release)
+    started = time.monotonic()
+    backend.hold()
+    safety_net.start()
+    try:
+        with subprocess.Popen(
+            command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        ) as process:
+            assert process.stdout is not None
+            output = []
+            for line in process.stdout:
+                output.append(line)
+                if shown in line:
+                    backend.release()
+            returncode = process.wait()
+    finally:
+        safety_net.cancel()
+        backend.release()
+    return DagTestResult(dag_id, returncode, time.monotonic() - started, "".join(output))
 
 
 @pytest.fixture
@@ -57,12 +106,15 @@ def test_publish_then_run_the_new_versions(airflow, emulator):
 
 
 def test_recurring_training_deferred_with_form_value(airflow, emulator):
-    result = airflow.dags_test("azureml_recurring_training", {"avg_rate": 0.8})
+    deferred = "Pausing task as DEFERRED"
+    result = dags_test_held_until(
+        airflow, emulator, "azureml_recurring_training", deferred, {"avg_rate": 0.8}
+    )
     assert result.ok, result.output[-3000:]
 
     [submission] = submissions_of(emulator, "azureml_recurring_training")
     assert submission.parameters_received == {"avg_rate": "0.8"}
-    assert "Pausing task as DEFERRED" in result.output
+    assert deferred in result.output
     summary = xcom(airflow, "azureml_recurring_training", "train", "return_value")
     assert summary["status"] == "Finished"
     link = xcom(airflow, "azureml_recurring_training", "train", "_link_AzureMLPipelineRunLink")
@@ -77,17 +129,13 @@ def test_recurring_training_fails_with_the_step_error(airflow, emulator):
 
 
 def test_invoke_endpoint_then_reschedule_sensor(airflow, emulator):
-    fast = emulator.backend.default_durations
-    emulator.backend.set_default_durations({"step": 4.0})  # still running at the sensor's first poke
-    try:
-        result = airflow.dags_test("azureml_invoke_published_endpoint")
-    finally:
-        emulator.backend.set_default_durations(fast.__dict__)
+    rescheduled = "UP_FOR_RESCHEDULE"
+    result = dags_test_held_until(airflow, emulator, "azureml_invoke_published_endpoint", rescheduled)
     assert result.ok, result.output[-3000:]
 
     [submission] = submissions_of(emulator, "azureml_invoke_published_endpoint")
     assert submission.parameters_received == {"avg_rate": "0.7"}
-    assert "UP_FOR_RESCHEDULE" in result.output
+    assert rescheduled in result.output
     run_id = xcom(airflow, "azureml_invoke_published_endpoint", "invoke_endpoint", "azureml_run_id")
     assert run_id == submission.run_id
 
