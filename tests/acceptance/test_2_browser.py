@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from tests.acceptance.conftest import unique_run_id
 
 pytestmark = pytest.mark.timeout(600)
@@ -72,8 +73,9 @@ def test_connection_form_shows_the_azureml_fields_with_the_secret_masked(page, a
     page.get_by_role("button", name="Add Connection").click()
     dialog = page.get_by_role("dialog")
     dialog.get_by_role("combobox").first.click()
-    page.keyboard.type("azureml")
-    page.get_by_role("option", name="azureml", exact=True).click()
+    # The form lists connection types by the provider's hook name.
+    page.keyboard.type(AzureMLHook.hook_name)
+    page.get_by_role("option", name=AzureMLHook.hook_name, exact=True).click()
 
     secret = dialog.locator("input[name=password]")
     secret.fill("typed-into-the-form")
