@@ -91,9 +91,10 @@ def airflow(emulator: Emulator, workdir: Path, artifacts: Path, figures: dict[st
             emulator.url, login="acceptance-client", password=CLIENT_SECRET
         ),
     }
-    standalone = Airflow(
-        workdir / "airflow-home", [REPO / "dags", ACCEPTANCE_DAGS], connections, artifacts / "standalone.log"
-    )
+    # The log is read while the scenarios run (Airflow.wait_for_deferred), so it lives in this session's
+    # own directory, out of reach of another session clearing the artifacts; it is copied there at the end.
+    log = workdir / "standalone.log"
+    standalone = Airflow(workdir / "airflow-home", [REPO / "dags", ACCEPTANCE_DAGS], connections, log)
     stop_on_sigterm()
     try:
         figures["standalone_startup_seconds"] = round(standalone.start(DAG_IDS), 1)
@@ -102,6 +103,8 @@ def airflow(emulator: Emulator, workdir: Path, artifacts: Path, figures: dict[st
         yield standalone
     finally:
         standalone.stop()
+        if log.is_file():
+            shutil.copy(log, artifacts / "standalone.log")
         if (standalone.home / "logs").is_dir():
             shutil.copytree(standalone.home / "logs", artifacts / "airflow-logs", dirs_exist_ok=True)
 
