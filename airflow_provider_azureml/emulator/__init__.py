@@ -41,6 +41,9 @@ need that token in the ``X-Emulator-Admin-Token`` header (401 otherwise). Reads,
 - ``GET|POST|DELETE /_emulator/hold``: whether time is held; hold it (every simulated run stays in its
   status, new runs stay NotStarted); release it (time goes on from where it stood). For tests that must
   see a run active whatever the machine's speed
+- ``GET /_emulator/clock``: the emulator's time (epoch seconds) and whether it is held;
+  ``POST /_emulator/clock/advance`` ``{"seconds": s}`` jumps it ahead, held or not, so a test moves runs
+  through their phases without waiting (in-process: ``run_emulator(clock=ManualClock())``)
 - ``GET|POST|DELETE /_emulator/faults``: list, add (body: a :class:`~.faults.FaultRule`, matching a
   ``route`` name and/or a ``path`` glob where only ``*`` is special) or clear faults
 - ``GET|DELETE /_emulator/requests``: request counts per ``"METHOD ROUTE_NAME"`` and per run id; reset

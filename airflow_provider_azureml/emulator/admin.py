@@ -42,6 +42,17 @@ class TokenRotation(BaseModel):
 TOKEN_ROTATION = TypeAdapter(TokenRotation)
 
 
+class ClockAdvance(BaseModel):
+    """The body of ``POST /_emulator/clock/advance``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    seconds: float = Field(ge=0, le=10 * 365 * 24 * 3600)
+
+
+CLOCK_ADVANCE = TypeAdapter(ClockAdvance)
+
+
 async def guard_writes(ctx: Context) -> None:
     """Admin writes need the admin token, if one is set, and a JSON content type on POSTs and bodies.
 
@@ -157,6 +168,19 @@ async def release(ctx: Context) -> dict[str, bool]:
     """Time goes on from where the hold stopped it: held runs resume, they do not jump ahead."""
     ctx.backend.release()
     return {"held": False}
+
+
+@router.get("/clock")
+async def clock(ctx: Context) -> dict[str, Any]:
+    return {"now": ctx.backend.clock(), "held": ctx.backend.held}
+
+
+@router.post("/clock/advance")
+async def advance_clock(ctx: Context) -> dict[str, Any]:
+    """Jump the emulator's time ahead, held or not: a test (or a process driving the command-line
+    emulator) moves simulated runs through their phases without waiting for them."""
+    advance = await ctx.body(CLOCK_ADVANCE)
+    return {"now": ctx.backend.advance(advance.seconds), "held": ctx.backend.held}
 
 
 @router.put("/auth")

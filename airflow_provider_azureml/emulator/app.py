@@ -216,6 +216,7 @@ def build_app(config: EmulatorConfig, faults: FaultInjector | None = None) -> Em
     """Assemble the service: restore ``config.state_file`` if it holds state, else apply the seed."""
     seed = load_seed(config.seed_file) if config.seed_file else Seed()
     backend = Backend(
+        clock=config.clock,
         allow_unknown_parameters=config.allow_unknown_parameters,
         default_durations=config.durations,
         state_file=StateFile(config.state_file) if config.state_file else None,

@@ -202,6 +202,13 @@ class Backend:
             self._state.time = self._state.time.release(self._wall())
             self._changed()
 
+    def advance(self, seconds: float) -> float:
+        """Move the emulator's time ``seconds`` ahead (held or not); returns the new time."""
+        with self._lock:
+            self._state.time = self._state.time.advance(seconds)
+            self._changed()
+            return self.clock()
+
     # -- pipelines and endpoints -----------------------------------------------------------------------
     @property
     def default_durations(self) -> Durations:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +45,8 @@ class EmulatorConfig:
     blob_proxy_port: int = 0  # the CONNECT proxy for blob uploads; 0 picks a free port
     execute: bool = False  # run published pipelines' steps as local processes (see .executor)
     step_timeout: float | None = None  # execute mode: limit for steps without MaxRunDurationSeconds
+    #: The wall clock the emulator's time follows; tests pass a :class:`~.clock.ManualClock`.
+    clock: Callable[[], float] = field(default=time.time, compare=False, repr=False)
 
     def resolved_data_dir(self) -> Path | None:
         """Where blobs and the CA live: ``data_dir``, else ``<state file>.d`` so they persist together."""

@@ -5,18 +5,23 @@
 ``emulator.requests`` the request counter, and ``emulator.restart()`` stops and starts it again on the
 same port (with a ``state_file``, runs survive the restart).
 
+``clock`` is the wall clock the emulator's time follows: with a :class:`~.clock.ManualClock`, runs
+progress only when the test calls ``clock.advance(seconds)``.
+
 ``execute=True`` runs published pipelines' steps as local processes (:mod:`.executor`), keeping their
 files in ``data_dir`` (a temporary directory when None); seeded pipelines stay simulated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from airflow_provider_azureml.emulator.app import EmulatorApp, build_app
 from airflow_provider_azureml.emulator.backend import Backend
+from airflow_provider_azureml.emulator.clock import ManualClock
 from airflow_provider_azureml.emulator.context import EmulatorConfig
 from airflow_provider_azureml.emulator.executor import check_binding
 from airflow_provider_azureml.emulator.faults import FaultInjector
@@ -80,6 +85,7 @@ def run_emulator(
     step_timeout: float | None = None,
     data_dir: str | Path | None = None,
     allow_remote_execution: bool = False,
+    clock: Callable[[], float] = time.time,
 ) -> Iterator[RunningEmulator]:
     """Serve the emulator from a background thread for the duration of the ``with`` block."""
     if execute:
@@ -94,6 +100,7 @@ def run_emulator(
         data_dir=Path(data_dir) if data_dir else None,
         execute=execute,
         step_timeout=step_timeout,
+        clock=clock,
     )
     emulator = RunningEmulator(config, host, port)
     try:
@@ -102,4 +109,4 @@ def run_emulator(
         emulator.stop()
 
 
-__all__ = ["FAST_DURATIONS", "RunningEmulator", "run_emulator"]
+__all__ = ["FAST_DURATIONS", "ManualClock", "RunningEmulator", "run_emulator"]

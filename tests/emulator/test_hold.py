@@ -14,7 +14,7 @@ from airflow_provider_azureml.emulator.lifecycle import Durations, SimulatedTime
 from airflow_provider_azureml.emulator.records import SubmitRequest
 from airflow_provider_azureml.emulator.seed import DEFAULT_SEED, apply_seed, load_seed
 from airflow_provider_azureml.emulator.state import StateFile
-from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.testing import ManualClock, RunningEmulator, run_emulator
 from tests.emulator.support import AUTH, TRAINING_V1, run_status, submit
 
 #: NotStarted until 1 s, Queued until 2 s, Running until 12 s, then Finished.
@@ -103,3 +103,30 @@ def test_hold_through_the_admin_api(emulator: RunningEmulator) -> None:
         assert run_status(client, emulator.url, run["Id"]) == S.NOT_STARTED
         assert client.delete(hold).json() == {"held": False}
         assert not emulator.backend.held
+
+
+def test_a_manual_clock_moves_runs_only_when_advanced() -> None:
+    clock = ManualClock(start=1_000.0)
+    with run_emulator(clock=clock, durations=DURATIONS) as emulator:
+        backend = emulator.backend
+        run_id = submit_run(backend)
+        assert status(backend, run_id) == S.NOT_STARTED
+        clock.advance(1)
+        assert status(backend, run_id) == S.QUEUED
+        clock.advance(1)
+        assert status(backend, run_id) == S.RUNNING
+        clock.advance(3600)
+        assert status(backend, run_id) == S.FINISHED
+
+
+def test_the_admin_api_advances_the_clock_held_or_not(emulator: RunningEmulator) -> None:
+    with httpx.Client(base_url=f"{emulator.url}/_emulator") as client:
+        before = client.get("/clock").json()["now"]
+        moved = client.post("/clock/advance", json={"seconds": 3600}).json()
+        assert moved["now"] >= before + 3600 and moved["held"] is False
+        client.post("/hold", json={})
+        held = client.post("/clock/advance", json={"seconds": 60}).json()
+        assert held["held"] is True
+        assert client.get("/clock").json()["now"] == held["now"]
+        refused = client.post("/clock/advance", json={"seconds": -1})
+        assert refused.status_code == 400 and "seconds" in refused.text
