@@ -99,7 +99,7 @@ def test_sync_and_async_clients_refuse_every_hostile_invoke_url(capture, endpoin
 
     async def invoke_async(url: str) -> None:
         async with AsyncAzureMLClient(config, tokens=tokens(), sleep=asyncio.sleep) as client:
-            await client.run(client.ops.invoke_rest_endpoint(url, request))
+            await client.invoke_rest_endpoint(url, request)
 
     with AzureMLClient(config, tokens=tokens(), sleep=Sleeps()) as client:
         for url in hostile_urls(capture, authority(endpoint)):

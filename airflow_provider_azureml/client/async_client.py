@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -24,7 +23,6 @@ from airflow_provider_azureml.client.errors import (
     AzureMLCredentialRefusedError,
     AzureMLError,
 )
-from airflow_provider_azureml.client.models import PipelineRun, PublishedPipeline, Run
 from airflow_provider_azureml.client.operations import Call, Operation, ServiceHosts
 from airflow_provider_azureml.client.retry import RawResponse, RetrySettings
 from airflow_provider_azureml.client.transport import acquire_pool, release_pool
@@ -45,7 +43,8 @@ def _connection_error(error: httpx.TransportError, request: PreparedRequest) -> 
 
 
 class AsyncAzureMLClient(ClientCore):
-    """Async twin of :class:`~airflow_provider_azureml.client.sync_client.AzureMLClient` (same names).
+    """Async twin of :class:`~airflow_provider_azureml.client.sync_client.AzureMLClient`: the same
+    operations, with the same signatures, each returning a coroutine of its result.
 
     Cheap to create: requests go through the event loop's shared connection pool (see ``transport``),
     taken on the first request. Use as ``async with client: ...`` so the pool is given back.
@@ -153,38 +152,4 @@ class AsyncAzureMLClient(ClientCore):
 
     async def _discover_once(self) -> ServiceHosts:
         """Discover unless a flight that ended just before this one has filled the cache."""
-        return self._known_hosts() or self._remember_hosts(await self.run(self.ops.discover()))
-
-    async def get_published_pipeline(self, pipeline_id: str) -> PublishedPipeline:
-        return await self.run(self.ops.get_published_pipeline(pipeline_id))
-
-    async def get_pipeline_run(self, run_id: str) -> PipelineRun:
-        return await self.run(self.ops.get_pipeline_run(run_id))
-
-    async def cancel_pipeline_run(self, run_id: str) -> None:
-        await self.run(self.ops.cancel_pipeline_run(run_id))
-
-    async def get_run(self, experiment_name: str, run_id: str) -> Run:
-        return await self.run(self.ops.get_run(experiment_name, run_id))
-
-    async def get_run_details(self, experiment_name: str, run_id: str) -> Run:
-        return await self.run(self.ops.get_run_details(experiment_name, run_id))
-
-    async def list_step_runs(self, experiment_name: str, run_id: str) -> list[Run]:
-        return await self.run(self.ops.list_step_runs(experiment_name, run_id))
-
-    async def find_runs_by_tags(
-        self,
-        experiment_name: str,
-        tags: dict[str, str],
-        *,
-        status: str | None = None,
-        created_after: datetime | None = None,
-    ) -> list[Run]:
-        operation = self.ops.find_runs_by_tags(
-            experiment_name, tags, status=status, created_after=created_after
-        )
-        return await self.run(operation)
-
-    async def get_step_log_tail(self, run: Run, lines: int = 50) -> str:
-        return await self.run(self.ops.get_step_log_tail(run, lines))
+        return self._known_hosts() or self._remember_hosts(await self.run(self.discovery()))

@@ -1,5 +1,5 @@
-"""What the sync and async clients share: URL building, the token host check, request preparation,
-response decoding and error mapping. Only the transport (requests or httpx) and ``await`` differ.
+"""What the sync and async clients share: the operations, URL building, the token host check, request
+preparation, response decoding and error mapping. Only the transport (requests or httpx) and ``await`` differ.
 """
 
 from __future__ import annotations
@@ -80,8 +80,9 @@ def _decode_body(raw: RawResponse) -> Any:
         return text
 
 
-class ClientCore:
-    """State and pure steps common to :class:`AzureMLClient` and :class:`AsyncAzureMLClient`."""
+class ClientCore(Operations):
+    """State and pure steps common to :class:`AzureMLClient` and :class:`AsyncAzureMLClient`; each carries
+    out the :class:`Operations` with its own ``run``."""
 
     def __init__(
         self,
@@ -93,13 +94,16 @@ class ClientCore:
         self.config = config
         self.settings = settings or RetrySettings()
         self.tokens = tokens or TokenProvider(build_credential(config))
-        self.ops = Operations(config.scope_params)
         self._hosts: ServiceHosts | None = None
         self._sent_token: str | None = None  # the token of the last attempt, to forget if refused
 
     def __repr__(self) -> str:
         config = self.config
         return f"{type(self).__name__}(conn_id={config.conn_id!r}, workspace={config.workspace_name!r})"
+
+    @property
+    def scope_params(self) -> dict[str, str]:
+        return self.config.scope_params
 
     @property
     def token_scope(self) -> str:
@@ -134,7 +138,6 @@ class ClientCore:
             log.info("Connection %r changed since this client was built: using it", reread.conn_id)
             self.config = reread
             self.tokens = shared_token_provider(reread)
-            self.ops = Operations(reread.scope_params)
             self._hosts = None
         elif self._sent_token is not None:
             self.tokens.forget(self.token_scope, self._sent_token)

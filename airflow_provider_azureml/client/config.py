@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
+from urllib.parse import quote
 
 from pydantic import (
     BaseModel,
@@ -28,7 +29,7 @@ from pydantic import (
 
 from airflow_provider_azureml.client.clouds import CLOUDS, Cloud, HostPolicy, get_cloud, is_loopback
 from airflow_provider_azureml.client.errors import AzureMLConfigError, AzureMLHostNotAllowedError
-from airflow_provider_azureml.client.routes import SCOPE
+from airflow_provider_azureml.client.routes import SCOPE, STUDIO_RUN
 from airflow_provider_azureml.client.url_gate import check_url
 from airflow_provider_azureml.client.validation import PositiveSeconds, RetryCount, problem
 from airflow_provider_azureml.get_provider_info import AUTH_METHODS
@@ -203,6 +204,21 @@ class AzureMLConnectionConfig(BaseModel):
     @property
     def workspace_scope(self) -> str:
         return SCOPE.format(**self.scope_params)
+
+    def studio_run_url(self, run_id: str) -> str:
+        """Azure ML Studio's page of a run (``STUDIO_RUN``), computed without any request.
+
+        With an endpoint override (the emulator) the same path and query go to the override's origin.
+        """
+        wsid = (
+            f"/subscriptions/{self.subscription_id}/resourcegroups/{self.resource_group}"
+            f"/workspaces/{self.workspace_name}"
+        )
+        query = f"wsid={quote(wsid, safe='/')}"
+        if self.tenant_id:
+            query += f"&tid={quote(self.tenant_id, safe='')}"
+        base = self.endpoint or self.cloud_info.studio_url
+        return f"{base}{STUDIO_RUN.path(run_id=run_id)}?{query}"
 
 
 #: The extras the connection reads: the UI form's fields (``conn-fields`` in get_provider_info.py).

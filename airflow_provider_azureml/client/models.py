@@ -196,11 +196,32 @@ def _experiment_name(value: str) -> str:
     return value
 
 
+def parameter_type(value: Any) -> str | None:
+    """The declared parameter type (``bool``, ``int``, ``float``, ``string``) ``value`` is of; None if it is
+    no pipeline parameter value at all.
+
+    The one rule for parameter values: a str, an int, a finite float or a bool, and a bool is a bool, not an
+    int (Python's ``True`` is an ``int``). The service takes each as text: see :func:`parameter_text`.
+    """
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, float):
+        return "float" if math.isfinite(value) else None
+    return "string" if isinstance(value, str) else None
+
+
+def parameter_text(value: str | int | float | bool) -> str:
+    """A parameter value as sent: its ``str()``, as the SDK sends it (``True`` -> ``"True"``)."""
+    return str(value)
+
+
 def _scalar(value: Any) -> str | int | float | bool:
-    """The service takes a parameter value as text: a scalar, sent as its ``str()`` like the SDK does."""
-    if isinstance(value, (str, int)) or (isinstance(value, float) and math.isfinite(value)):
-        return value
-    raise ValueError("allowed: str, int, float (finite) or bool")
+    """``ParameterValue``'s check: :func:`parameter_type`'s rule; the value is kept as given."""
+    if parameter_type(value) is None:
+        raise ValueError("allowed: str, int, float (finite) or bool")
+    return value
 
 
 def _version_label(value: Any) -> str | int:
@@ -272,9 +293,8 @@ class SubmissionRequest(BaseModel):
         return self
 
     @field_serializer("parameter_assignments")
-    def _as_text(self, values: dict[str, Any]) -> dict[str, str]:
-        """The service takes text: ``str()`` each value as the SDK does (``True`` -> ``"True"``)."""
-        return {name: str(value) for name, value in values.items()}
+    def _as_text(self, values: dict[str, str | int | float | bool]) -> dict[str, str]:
+        return {name: parameter_text(value) for name, value in values.items()}
 
     def to_wire(self) -> dict[str, Any]:
         """The JSON body; ``ContinueRunOnStepFailure`` is left out when unset (the pipeline's default)."""

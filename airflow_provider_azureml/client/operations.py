@@ -1,17 +1,23 @@
 """Every client operation, written once and free of I/O, for both the sync and the async client.
 
 An operation is a generator: it yields :class:`Call` objects and receives each decoded answer (or has the
-call's exception thrown into it), then returns a typed result. The requests-based and httpx-based clients
-only differ in how they carry out a ``Call``, so the two cannot drift apart.
+call's exception thrown into it), then returns a typed result. Each is an :class:`operation` method of
+:class:`Operations`, the base of both clients, which gives it to each client with the same signature: the
+requests-based and httpx-based clients only differ in how they carry out a ``Call``, so the two cannot
+drift apart.
 """
 
 from __future__ import annotations
 
+import inspect
 import threading
-from collections.abc import Callable, Generator
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Coroutine, Generator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from functools import update_wrapper
+from types import MethodType
+from typing import TYPE_CHECKING, Any, Concatenate, Generic, ParamSpec, Self, TypeVar, overload
 
 from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.clouds import HostPolicy
@@ -32,6 +38,11 @@ from airflow_provider_azureml.client.models import (
 )
 from airflow_provider_azureml.client.statuses import RunStatus
 
+if TYPE_CHECKING:
+    from airflow_provider_azureml.client.async_client import AsyncAzureMLClient
+    from airflow_provider_azureml.client.sync_client import AzureMLClient
+
+P = ParamSpec("P")
 T = TypeVar("T")
 Operation = Generator["Call", Any, T]
 
@@ -168,11 +179,59 @@ def _pick_log(paths: list[str]) -> str | None:
     return texts[-1] if texts else None
 
 
-class Operations:
-    """The operations for one workspace."""
+class operation(Generic[P, T]):  # lower case: a decorator, like ``property``
+    """Declares an operation once, as a generator method of :class:`Operations`, for both clients.
 
-    def __init__(self, scope_params: dict[str, str]) -> None:
-        self.scope_params = scope_params
+    Read on a client, it is the same method carried out by the client's ``run``: returning the result on
+    the sync client, a coroutine of it on the async one. Read on the class, it is the generator function,
+    which is how one operation uses another: ``yield from Operations.get_pipeline_run(self, run_id)``
+    (``self.get_pipeline_run`` would carry it out instead, since ``self`` is a client).
+    """
+
+    def __init__(self, steps: Callable[Concatenate[Operations, P], Operation[T]]) -> None:
+        self.steps = steps
+        update_wrapper(self, steps)
+        # The client method's signature is the generator's: same parameters, no ``Operation`` return.
+        signature = inspect.signature(steps).replace(return_annotation=inspect.Signature.empty)
+
+        def carried_out(client: Any, *args: Any, **kwargs: Any) -> Any:
+            return client.run(steps(client, *args, **kwargs))
+
+        async def awaited(client: Any, *args: Any, **kwargs: Any) -> Any:
+            return await client.run(steps(client, *args, **kwargs))
+
+        for method in (carried_out, awaited):
+            update_wrapper(method, steps)
+            method.__signature__ = signature  # type: ignore[union-attr]
+        self._sync, self._async = carried_out, awaited
+
+    def __call__(self, ops: Operations, /, *args: P.args, **kwargs: P.kwargs) -> Operation[T]:
+        return self.steps(ops, *args, **kwargs)
+
+    @overload
+    def __get__(self, client: None, owner: type[Any]) -> Self: ...
+    @overload
+    def __get__(self, client: AzureMLClient, owner: type[Any]) -> Callable[P, T]: ...
+    @overload
+    def __get__(
+        self, client: AsyncAzureMLClient, owner: type[Any]
+    ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+    def __get__(self, client: Any, owner: type[Any]) -> Any:
+        if client is None:
+            return self
+        return MethodType(self._async if inspect.iscoroutinefunction(client.run) else self._sync, client)
+
+
+class Operations(ABC):
+    """The operations of one workspace; the base of both clients, which carry them out.
+
+    Adding an operation is writing one :class:`operation` method here: both clients then have it.
+    """
+
+    @property
+    @abstractmethod
+    def scope_params(self) -> dict[str, str]:
+        """``subscription_id``, ``resource_group`` and ``workspace_name``: every workspace route's scope."""
 
     def call(
         self,
@@ -199,8 +258,11 @@ class Operations:
                 return items
             token = next_token
 
-    def discover(self) -> Operation[ServiceHosts]:
-        """ARM workspace -> ``properties.discoveryUrl`` -> ``{"api", "history", "studio", ...}``."""
+    def discovery(self) -> Operation[ServiceHosts]:
+        """ARM workspace -> ``properties.discoveryUrl`` -> ``{"api", "history", "studio", ...}``.
+
+        Not an :class:`operation`: the clients run it behind their hosts cache (``hosts``, ``discover``).
+        """
         workspace = yield self.call(routes.ARM_WORKSPACE, params={"api-version": routes.ARM_API_VERSION})
         properties = _object(_object(workspace).get("properties"))
         discovery_url = properties.get("discoveryUrl")
@@ -222,23 +284,27 @@ class Operations:
             services=tuple(urls.items()),
         )
 
+    @operation
     def list_data_types(self) -> Operation[list[Any]]:
         return (yield self.call(routes.DATA_TYPES)) or []
 
+    @operation
     def get_published_pipeline(self, pipeline_id: str) -> Operation[PublishedPipeline]:
         return PublishedPipeline.model_validate(
             (yield self.call(routes.GET_PIPELINE, pipeline_id=pipeline_id))
         )
 
+    @operation
     def get_graph_interface(self, graph_id: str) -> Operation[GraphInterface]:
         return GraphInterface.model_validate((yield self.call(routes.GET_GRAPH_INTERFACE, graph_id=graph_id)))
 
+    @operation
     def get_pipeline_parameters(self, pipeline_id: str) -> Operation[list[PipelineParameterSpec]]:
         """Declared types from the graph interface; else the names of ``ParameterAssignments``."""
-        pipeline = yield from self.get_published_pipeline(pipeline_id)
+        pipeline = yield from Operations.get_published_pipeline(self, pipeline_id)
         if pipeline.graph_id:
             try:
-                interface = yield from self.get_graph_interface(pipeline.graph_id)
+                interface = yield from Operations.get_graph_interface(self, pipeline.graph_id)
             except AzureMLNotFoundError:
                 interface = GraphInterface()
             if interface.parameters:
@@ -248,6 +314,15 @@ class Operations:
             for name, value in pipeline.parameter_assignments.items()
         ]
 
+    @operation
+    def list_published_pipelines(self, *, active_only: bool = True) -> Operation[list[PublishedPipeline]]:
+        """Every published pipeline in one answer: the service does not page this list (the SDK reads a
+        plain ``[PipelineEntity]``: azureml.pipeline.core._restclients.aeva.service_caller,
+        ``AE3PServiceCaller.get_all_published_pipelines``)."""
+        call = self.call(routes.LIST_PIPELINES, params={"activeOnly": str(active_only).lower()})
+        return [PublishedPipeline.model_validate(entity) for entity in (yield call) or []]
+
+    @operation
     def get_pipeline_endpoint(
         self, *, endpoint_id: str | None = None, name: str | None = None
     ) -> Operation[PipelineEndpoint]:
@@ -259,6 +334,7 @@ class Operations:
             call = self.call(routes.GET_ENDPOINT_BY_NAME, params={"Name": str(name)})
         return PipelineEndpoint.model_validate((yield call))
 
+    @operation
     def submit_pipeline_run(
         self, pipeline_id: str, request: SubmissionRequest, *, parent_run_id: str | None = None
     ) -> Operation[PipelineRun]:
@@ -271,6 +347,7 @@ class Operations:
         )
         return PipelineRun.model_validate((yield call))
 
+    @operation
     def submit_pipeline_endpoint_run(
         self,
         endpoint_id: str,
@@ -291,15 +368,18 @@ class Operations:
         call = self.call(route, params=params, body=request.to_wire(), idempotent=False, **path_params)
         return PipelineRun.model_validate((yield call))
 
+    @operation
     def invoke_rest_endpoint(
         self, url: str, request: SubmissionRequest, *, parent_run_id: str | None = None
     ) -> Operation[PipelineRun]:
         call = Call("POST", "url", url, _parent(parent_run_id), request.to_wire(), idempotent=False)
         return PipelineRun.model_validate((yield call))
 
+    @operation
     def get_pipeline_run(self, run_id: str) -> Operation[PipelineRun]:
         return PipelineRun.model_validate((yield self.call(routes.GET_PIPELINE_RUN, run_id=run_id)))
 
+    @operation
     def cancel_pipeline_run(self, run_id: str) -> Operation[None]:
         """Cancel; a refusal for a run that has already ended is not an error (stopping is idempotent)."""
         try:
@@ -307,19 +387,22 @@ class Operations:
         except AzureMLServiceError as error:
             if isinstance(error, AzureMLNotFoundError):
                 raise
-            run = yield from self.get_pipeline_run(run_id)
+            run = yield from Operations.get_pipeline_run(self, run_id)
             if run.status not in RunStatus.TERMINAL:
                 raise error
         return None
 
+    @operation
     def get_run(self, experiment_name: str, run_id: str) -> Operation[Run]:
         call = self.call(routes.GET_RUN, experiment_name=experiment_name, run_id=run_id)
         return Run.model_validate((yield call))
 
+    @operation
     def get_run_details(self, experiment_name: str, run_id: str) -> Operation[Run]:
         call = self.call(routes.GET_RUN_DETAILS, experiment_name=experiment_name, run_id=run_id)
         return Run.model_validate((yield call))
 
+    @operation
     def list_step_runs(self, experiment_name: str, run_id: str) -> Operation[list[Run]]:
         def page(token: str | None) -> Call:
             params = {"$top": str(CHILDREN_PAGE_SIZE), **({"$continuationToken": token} if token else {})}
@@ -329,6 +412,7 @@ class Operations:
 
         return [Run.model_validate(item) for item in (yield from self._paged(page))]
 
+    @operation
     def find_runs_by_tags(
         self,
         experiment_name: str,
@@ -348,6 +432,7 @@ class Operations:
 
         return [Run.model_validate(item) for item in (yield from self._paged(page))]
 
+    @operation
     def get_step_log_tail(self, run: Run, lines: int = 50) -> Operation[str]:
         """The last ``lines`` of the step's driver log; "" when the run has no log yet."""
         container = run.data_container_id or f"dcid.{run.run_id}"

@@ -1,13 +1,17 @@
 """Every Azure ML route this project calls or emulates, in one table.
 
 Templates use ``{name}`` placeholders, which FastAPI reads as path parameters, so the emulator mounts
-the very same strings the client formats. ``service`` names the discovery key whose host serves it.
+the very same strings the client formats, and the client recognises a URL by the same strings too
+(:func:`match_route`). ``service`` names the discovery key whose host serves it.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+from functools import cache
 from typing import NamedTuple
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 SCOPE = (
     "/subscriptions/{subscription_id}/resourceGroups/{resource_group}"
@@ -36,6 +40,39 @@ class Route(NamedTuple):
             values[key] = quote(str(value), safe="/" if is_path else "")
         return template.format(**values)
 
+    def match(self, path: str) -> dict[str, str] | None:
+        """The parameters, percent-decoded, if the URL path ``path`` (as sent: encoded) is this route's.
+
+        Matched before decoding, so an encoded ``/`` (``%2F``) stays inside its segment, as the service
+        reads it.
+        """
+        found = _pattern(self.template).fullmatch(path)
+        return None if found is None else {name: unquote(value) for name, value in found.groupdict().items()}
+
+
+_PLACEHOLDER = re.compile(r"\{(\w+)(:path)?\}")
+
+
+@cache
+def _pattern(template: str) -> re.Pattern[str]:
+    """The template as a regex: ``{name}`` is one path segment, ``{name:path}`` the rest; all else literal."""
+    parts, end = [], 0
+    for placeholder in _PLACEHOLDER.finditer(template):
+        name, is_path = placeholder.groups()
+        parts.append(re.escape(template[end : placeholder.start()]))
+        parts.append(f"(?P<{name}>{'.+' if is_path else '[^/]+'})")
+        end = placeholder.end()
+    return re.compile("".join([*parts, re.escape(template[end:])]))
+
+
+def match_route(path: str, candidates: Iterable[Route]) -> tuple[Route, dict[str, str]] | None:
+    """Which of ``candidates`` the URL path ``path`` is, with its decoded parameters; None if none."""
+    for route in candidates:
+        params = route.match(path)
+        if params is not None:
+            return route, params
+    return None
+
 
 ARM_WORKSPACE = Route("arm", "GET", SCOPE)
 DISCOVERY = Route("discovery", "GET", "/discovery")
@@ -57,6 +94,8 @@ SUBMIT_ENDPOINT_VERSION = Route(
     "api", "POST", AEVA + "/PipelineRuns/PipelineEndpointSubmit/Id/{endpoint_id}/{pipeline_version}"
 )
 GET_PIPELINE_RUN = Route("api", "GET", AEVA + "/PipelineRuns/{run_id}")
+#: What a published pipeline's or endpoint's ``Url`` (its REST endpoint) is a route of.
+SUBMIT_ROUTES = (SUBMIT_PIPELINE, SUBMIT_ENDPOINT, SUBMIT_ENDPOINT_VERSION)
 CANCEL_PIPELINE_RUN = Route("api", "DELETE", AEVA + "/PipelineRuns/{run_id}/Execution")
 PIPELINE_RUNS_OF_PIPELINE = Route("api", "GET", AEVA + "/PipelineRuns/Pipeline/{pipeline_id}")
 NODE_STATUS = Route("api", "POST", AEVA + "/PipelineRuns/{run_id}/Graph/Node/StatusCode")

@@ -32,17 +32,6 @@ class RunStatus:
     TERMINAL = SUCCESS | FAILURE
     #: Legacy integer codes of ``PipelineRunEntity.Status.StatusCode``.
     PIPELINE_CODES = {"0": NOT_STARTED, "1": RUNNING, "2": FAILED, "3": FINISHED, "4": CANCELED}
-    #: Legacy integer codes of a graph node's ``TaskStatus.StatusCode``.
-    NODE_CODES = {
-        "0": NOT_STARTED,
-        "1": QUEUED,
-        "2": RUNNING,
-        "3": FAILED,
-        "4": FINISHED,
-        "5": CANCELED,
-        "6": "PartiallyExecuted",
-        "7": "Bypassed",
-    }
 
     @classmethod
     def normalize(cls, value: object) -> str:
@@ -64,10 +53,6 @@ class RunState:
     @property
     def is_successful(self) -> bool:
         return self.status in RunStatus.SUCCESS
-
-    @property
-    def is_failed(self) -> bool:
-        return self.status in RunStatus.FAILURE
 
     def to_json(self) -> dict[str, str]:
         return {"status": self.status}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any, TypeVar
 
 import requests
@@ -19,15 +18,6 @@ from airflow_provider_azureml.client.errors import (
     AzureMLConnectionError,
     AzureMLCredentialRefusedError,
     AzureMLError,
-)
-from airflow_provider_azureml.client.models import (
-    GraphInterface,
-    PipelineEndpoint,
-    PipelineParameterSpec,
-    PipelineRun,
-    PublishedPipeline,
-    Run,
-    SubmissionRequest,
 )
 from airflow_provider_azureml.client.operations import Call, Operation, ServiceHosts
 from airflow_provider_azureml.client.retry import RawResponse, RetrySettings
@@ -53,7 +43,7 @@ def _connection_error(error: requests.RequestException, request: PreparedRequest
 
 
 class AzureMLClient(ClientCore):
-    """Synchronous Azure ML client; every method names the endpoint it calls (see the hook)."""
+    """Synchronous Azure ML client: each operation (see ``operations``) returns its result."""
 
     def __init__(
         self,
@@ -149,76 +139,4 @@ class AzureMLClient(ClientCore):
 
     def discover(self) -> ServiceHosts:
         """ARM workspace, then discovery, bypassing the cache (which it refreshes)."""
-        return self._remember_hosts(self.run(self.ops.discover()))
-
-    # One line per operation; the logic lives in ``operations``.
-    def list_data_types(self) -> list[Any]:
-        return self.run(self.ops.list_data_types())
-
-    def get_published_pipeline(self, pipeline_id: str) -> PublishedPipeline:
-        return self.run(self.ops.get_published_pipeline(pipeline_id))
-
-    def get_graph_interface(self, graph_id: str) -> GraphInterface:
-        return self.run(self.ops.get_graph_interface(graph_id))
-
-    def get_pipeline_parameters(self, pipeline_id: str) -> list[PipelineParameterSpec]:
-        return self.run(self.ops.get_pipeline_parameters(pipeline_id))
-
-    def get_pipeline_endpoint(
-        self, *, endpoint_id: str | None = None, name: str | None = None
-    ) -> PipelineEndpoint:
-        return self.run(self.ops.get_pipeline_endpoint(endpoint_id=endpoint_id, name=name))
-
-    def submit_pipeline_run(
-        self, pipeline_id: str, request: SubmissionRequest, *, parent_run_id: str | None = None
-    ) -> PipelineRun:
-        return self.run(self.ops.submit_pipeline_run(pipeline_id, request, parent_run_id=parent_run_id))
-
-    def submit_pipeline_endpoint_run(
-        self,
-        endpoint_id: str,
-        request: SubmissionRequest,
-        *,
-        pipeline_version: str | None = None,
-        parent_run_id: str | None = None,
-    ) -> PipelineRun:
-        operation = self.ops.submit_pipeline_endpoint_run(
-            endpoint_id, request, pipeline_version=pipeline_version, parent_run_id=parent_run_id
-        )
-        return self.run(operation)
-
-    def invoke_rest_endpoint(
-        self, url: str, request: SubmissionRequest, *, parent_run_id: str | None = None
-    ) -> PipelineRun:
-        return self.run(self.ops.invoke_rest_endpoint(url, request, parent_run_id=parent_run_id))
-
-    def get_pipeline_run(self, run_id: str) -> PipelineRun:
-        return self.run(self.ops.get_pipeline_run(run_id))
-
-    def cancel_pipeline_run(self, run_id: str) -> None:
-        self.run(self.ops.cancel_pipeline_run(run_id))
-
-    def get_run(self, experiment_name: str, run_id: str) -> Run:
-        return self.run(self.ops.get_run(experiment_name, run_id))
-
-    def get_run_details(self, experiment_name: str, run_id: str) -> Run:
-        return self.run(self.ops.get_run_details(experiment_name, run_id))
-
-    def list_step_runs(self, experiment_name: str, run_id: str) -> list[Run]:
-        return self.run(self.ops.list_step_runs(experiment_name, run_id))
-
-    def find_runs_by_tags(
-        self,
-        experiment_name: str,
-        tags: dict[str, str],
-        *,
-        status: str | None = None,
-        created_after: datetime | None = None,
-    ) -> list[Run]:
-        operation = self.ops.find_runs_by_tags(
-            experiment_name, tags, status=status, created_after=created_after
-        )
-        return self.run(operation)
-
-    def get_step_log_tail(self, run: Run, lines: int = 50) -> str:
-        return self.run(self.ops.get_step_log_tail(run, lines))
+        return self._remember_hosts(self.run(self.discovery()))

@@ -19,7 +19,7 @@ from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from airflow.sdk import BaseHook
@@ -188,9 +188,6 @@ class AzureMLHook(BaseHook):
         """The connection as it is now (a long wait may see its secret rotated), for the client's 401."""
         return _parse_connection(self.get_connection(self.azureml_conn_id))
 
-    def get_client(self) -> AzureMLClient:
-        return self.client
-
     def get_async_client(self) -> AsyncAzureMLClient:
         """A new httpx-based client with the same settings and token cache; close it (``async with``).
 
@@ -231,10 +228,8 @@ class AzureMLHook(BaseHook):
         return self.client.get_pipeline_parameters(pipeline_id)
 
     def list_published_pipelines(self, *, active_only: bool = True) -> list[PublishedPipeline]:
-        """``GET {api}/pipelines/v1.0{scope}/Pipelines?activeOnly=``."""
-        client = self.client
-        call = client.ops.call(routes.LIST_PIPELINES, params={"activeOnly": str(active_only).lower()})
-        return [PublishedPipeline.model_validate(entity) for entity in client.run(_yield_one(call)) or []]
+        """``GET {api}/pipelines/v1.0{scope}/Pipelines?activeOnly=``: every published pipeline."""
+        return self.client.list_published_pipelines(active_only=active_only)
 
     def get_pipeline_endpoint(
         self, *, endpoint_id: str | None = None, name: str | None = None
@@ -342,14 +337,7 @@ class AzureMLHook(BaseHook):
         With an endpoint override (the emulator) the same path and query go to the override's origin.
         ``experiment_name`` is not needed by Studio's run page; it is accepted for links that want it.
         """
-        config = self.config
-        base = config.endpoint or config.cloud_info.studio_url
-        wsid = (
-            f"/subscriptions/{config.subscription_id}/resourcegroups/{config.resource_group}"
-            f"/workspaces/{config.workspace_name}"
-        )
-        url = f"{base}/runs/{quote(run_id, safe='')}?wsid={quote(wsid, safe='/')}"
-        return url + (f"&tid={quote(config.tenant_id, safe='')}" if config.tenant_id else "")
+        return self.config.studio_run_url(run_id)
 
     def test_connection(self) -> tuple[bool, str]:
         """Really call the service: ARM workspace, discovery, then ``GET {api}/.../DataTypes``."""
@@ -415,8 +403,9 @@ class AzureMLHook(BaseHook):
         - ``HOME``: a temporary directory. The SDK caches the workspace's latest snapshot in
           ``~/.azureml/.projectcontent``, keyed by workspace id alone, and the emulator's workspace id is
           fixed by its seed. After an emulator restart that cache names a snapshot the emulator no longer
-          holds, and an unchanged source folder is then never uploaded (wire doc section 3). With no cache
-          the SDK asks the emulator for its latest snapshot and diffs against that, which is always right.
+          holds, and an unchanged source folder is then never uploaded (``ContentSnapshotCache`` in
+          azureml._base_sdk_common.project_snapshot_cache). With no cache the SDK asks the emulator for its
+          latest snapshot and diffs against that, which is always right.
 
         Before yielding, one HTTPS request goes through the proxy: a setup that cannot reach the blob
         host fails here in milliseconds rather than after the SDK's ~84 s of upload retries. The
@@ -523,11 +512,6 @@ def _seed_sdk_discovery(scope: str, hosts: ServiceHosts) -> None:
         temporary = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         temporary.write_text(json.dumps(cache))
         os.replace(temporary, path)
-
-
-def _yield_one(call: Any) -> Any:
-    """An operation of one call, for routes the client has no named operation for."""
-    return (yield call)
 
 
 def _check_blob_proxy(proxy: str, blob_host: str, ca_bundle: Path) -> None:

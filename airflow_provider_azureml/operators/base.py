@@ -8,7 +8,6 @@ tagging each submission with an idempotency key and looking it up before submitt
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +36,7 @@ from airflow_provider_azureml.operators.arguments import (
 from airflow_provider_azureml.utils.events import validate_event
 from airflow_provider_azureml.utils.idempotency import IDEMPOTENCY_TAG, submission_tags
 from airflow_provider_azureml.utils.progress import ProgressLog, report_failure
+from airflow_provider_azureml.utils.waiting import REAL_CLOCK, Pacing, WaitClock, sleep_before_poll
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -137,24 +137,31 @@ def checked_event(event: Any) -> dict[str, Any]:
     return event
 
 
+def read_run(
+    hook: AzureMLHook, log: Any, progress: ProgressLog, run_id: str, experiment_name: str | None
+) -> PipelineRun:
+    """One synchronous poll: the run, its steps' progress logged on change; the client's errors raised."""
+    run = hook.get_pipeline_run(run_id)
+    steps = hook.list_step_runs(experiment_name or run.experiment_name or "", run_id)
+    progress.report(log, run_id, run.status, steps)
+    return run
+
+
 def observe_run(
     hook: AzureMLHook, log: Any, progress: ProgressLog, run_id: str, experiment_name: str | None
 ) -> PipelineRun | None:
-    """One synchronous poll (operator wait and sensor poke): the run, its steps' progress logged on change.
+    """One poll of a wait that does not pace itself (sensor poke, the read before deferring).
 
     Returns None after an error worth waiting out (throttling, 5xx, connection) so that a long wait
     survives what the client's own retries did not; any other error fails the task.
     """
     try:
-        run = hook.get_pipeline_run(run_id)
-        steps = hook.list_step_runs(experiment_name or run.experiment_name or "", run_id)
+        return read_run(hook, log, progress, run_id, experiment_name)
     except (AzureMLConnectionError, AzureMLServiceError) as error:
         if not is_transient(error):
             raise as_airflow_error(error) from error
         log.warning("Could not read Azure ML pipeline run %s, will retry: %s", run_id, error)
         return None
-    progress.report(log, run_id, run.status, steps)
-    return run
 
 
 class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOperator):
@@ -192,6 +199,8 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
     ui_color = "#cfe6fb"
     external_id_key = "azureml_pipeline_run"
     arguments: ClassVar[type[HookArguments]] = PipelineRunArguments
+    #: What the waits read time from and the synchronous wait sleeps on (tests put simulated time here).
+    clock: ClassVar[WaitClock] = REAL_CLOCK
 
     def __init__(
         self,
@@ -367,7 +376,7 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
                 experiment_name=external_id["experiment_name"],
                 azureml_conn_id=self.azureml_conn_id,
                 poll_interval=self.poll_interval,
-                end_time=time.time() + self.timeout,
+                end_time=self.clock.now() + self.timeout,
                 cancel_on_kill=self.cancel_on_kill,
                 retry_settings=self.retry_settings,
             ),
@@ -375,22 +384,49 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
         )
 
     def _wait(self, external_id: Any) -> None:
+        """Poll until the run ends or ``timeout`` passes, paced as the trigger is (``utils/waiting.py``)."""
         run_id, experiment = external_id["run_id"], external_id["experiment_name"]
-        deadline = time.monotonic() + self.timeout
+        clock = self.clock
+        deadline = clock.monotonic() + self.timeout
         progress = ProgressLog()
         status = RunStatus.UNKNOWN
+        pacing = Pacing(self.poll_interval, fraction=clock.jitter())
         while True:
+            started = clock.monotonic()
             try:
-                run = observe_run(self.hook, self.log, progress, run_id, experiment)
-            except AirflowException as error:
+                status = read_run(self.hook, self.log, progress, run_id, experiment).status
+            except (AzureMLConnectionError, AzureMLServiceError) as error:
+                self._wait_out(error, run_id, status)
+                wait, pacing = pacing.after_transient_error()
+                self.log.warning(
+                    "Transient error polling run %s, next poll in %.2fs: %s", run_id, wait, error
+                )
+            except AirflowException as error:  # the connection itself is unusable
                 raise self._abandoned(error, run_id, status) from None
-            if run:
-                status = run.status
-            if RunState(status).is_terminal:
-                return self._finish(run_id, experiment, status)
-            if time.monotonic() >= deadline:
-                return self._finish(run_id, experiment, status, timed_out=True)
-            time.sleep(max(0.0, min(self.poll_interval, deadline - time.monotonic())))
+            else:
+                if RunState(status).is_terminal:
+                    return self._finish(run_id, experiment, status)
+                wait, pacing = pacing.after_poll(clock.monotonic() - started)
+            sleep = sleep_before_poll(wait, deadline, clock.monotonic())
+            if sleep is None:
+                return self._finish(run_id, experiment, self._final_look(run_id, status), timed_out=True)
+            clock.sleep(sleep)
+
+    def _final_look(self, run_id: str, status: str) -> str:
+        """The status at the deadline, read once more (the run may have ended); a transient error keeps
+        ``status``."""
+        try:
+            return self.hook.get_pipeline_run(run_id).status
+        except (AzureMLConnectionError, AzureMLServiceError) as error:
+            self._wait_out(error, run_id, status)
+            return status
+
+    def _wait_out(
+        self, error: AzureMLConnectionError | AzureMLServiceError, run_id: str, status: str
+    ) -> None:
+        """Return if ``error`` is worth waiting out (throttling, 5xx, connection); else end the wait."""
+        if not is_transient(error):
+            raise self._abandoned(as_airflow_error(error), run_id, status) from None
 
     def _finish(self, run_id: str, experiment: str, status: str, *, timed_out: bool = False) -> None:
         """Return on success; otherwise raise with the failing steps' own errors and log tail."""

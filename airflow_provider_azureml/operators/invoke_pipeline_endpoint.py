@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.errors import AzureMLHostNotAllowedError
 from airflow_provider_azureml.operators.arguments import InvokeArguments
 from airflow_provider_azureml.operators.base import AzureMLPipelineRunOperatorBase
@@ -14,11 +14,6 @@ from airflow_provider_azureml.utils.parameters import validate_parameters
 
 if TYPE_CHECKING:
     from airflow_provider_azureml.client.models import PipelineRun
-
-_PIPELINE_URL = re.compile(r"/PipelineRuns/PipelineSubmit/(?P<pipeline_id>[^/?#]+)")
-_ENDPOINT_URL = re.compile(
-    r"/PipelineRuns/PipelineEndpointSubmit/Id/(?P<endpoint_id>[^/?#]+)(?:/(?P<version>[^/?#]+))?"
-)
 
 
 class AzureMLInvokePipelineEndpointOperator(AzureMLPipelineRunOperatorBase):
@@ -56,12 +51,15 @@ class AzureMLInvokePipelineEndpointOperator(AzureMLPipelineRunOperatorBase):
         validate_parameters(self.pipeline_parameters, self.hook.get_pipeline_parameters(pipeline_id))
 
     def _pipeline_id_from_url(self) -> str | None:
-        if match := _PIPELINE_URL.search(self.endpoint_url):
-            return match["pipeline_id"]
-        if match := _ENDPOINT_URL.search(self.endpoint_url):
-            endpoint = self.hook.get_pipeline_endpoint(endpoint_id=match["endpoint_id"])
-            return endpoint.pipeline_id_for(match["version"] or self._query_version())
-        return None
+        """The published pipeline the URL submits: named in its path, or through the endpoint it names."""
+        found = routes.match_route(urlsplit(self.endpoint_url).path, routes.SUBMIT_ROUTES)
+        if found is None:
+            return None
+        route, params = found
+        if route == routes.SUBMIT_PIPELINE:
+            return params["pipeline_id"]
+        endpoint = self.hook.get_pipeline_endpoint(endpoint_id=params["endpoint_id"])
+        return endpoint.pipeline_id_for(params.get("pipeline_version") or self._query_version())
 
     def _query_version(self) -> str | None:
         """A version pinned as ``?pipelineVersion=`` (the service accepts it without a path segment)."""

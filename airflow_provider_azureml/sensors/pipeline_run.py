@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseSensorOperator
 from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
@@ -19,6 +18,7 @@ from airflow_provider_azureml.operators.base import (
     observe_run,
 )
 from airflow_provider_azureml.utils.progress import ProgressLog, report_failure
+from airflow_provider_azureml.utils.waiting import REAL_CLOCK, WaitClock
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -40,6 +40,8 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
     template_fields: Sequence[str] = ("run_id", "experiment_name", "azureml_conn_id")
     operator_extra_links = (AzureMLPipelineRunLink(),)
     arguments = SensorArguments
+    #: Where the deferral deadline's start is read (poke and reschedule modes time themselves in Airflow).
+    clock: ClassVar[WaitClock] = REAL_CLOCK
 
     def __init__(
         self,
@@ -59,7 +61,7 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         self.check_arguments()
-        self._started_at = time.time()
+        self._started_at = self.clock.now()
         return super().execute(context)
 
     def poke(self, context: Context) -> bool:
@@ -99,7 +101,7 @@ class AzureMLPipelineRunSensor(AzureMLHookMixin, BaseSensorOperator):
         """Hand the wait to the triggerer; its deadline is the sensor's start plus ``timeout``."""
         from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger
 
-        started_at = self._started_at if self._started_at is not None else time.time()
+        started_at = self._started_at if self._started_at is not None else self.clock.now()
         self.defer(
             trigger=AzureMLPipelineRunTrigger(
                 run_id=self.run_id,

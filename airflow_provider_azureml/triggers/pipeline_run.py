@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-import random
-import time
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
@@ -14,39 +11,22 @@ from airflow_provider_azureml.client.retry import is_permanent, is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
 from airflow_provider_azureml.utils.events import build_error_event, build_run_event
 from airflow_provider_azureml.utils.progress import ProgressLog
-
-MAX_BACKOFF_SECONDS = 300.0
-
-
-def next_backoff(delay: float) -> float:
-    """The wait after another failed poll: doubled, capped (on top of the client's own retries)."""
-    return min(delay * 2, MAX_BACKOFF_SECONDS)
-
-
-def next_poll_wait(interval: float, poll_took: float, *, first: bool) -> float:
-    """The sleep after a successful poll, so that polls start one interval apart (or sooner).
-
-    The time the poll itself took is deducted: a slow answer does not stretch the period, so an end is
-    seen at most one interval (plus one answer) after it happened. At most half the interval is deducted,
-    so an overloaded service still gets a rest between polls rather than back-to-back requests.
-
-    The first wait is a random fraction of the interval: triggers started together (a triggerer restart)
-    then spread their polls over the interval instead of polling in one burst forever. It only ever
-    shortens a wait, so it adds no lag.
-    """
-    wait = interval * random.random() if first else interval
-    return max(0.0, wait - min(poll_took, interval / 2))
+from airflow_provider_azureml.utils.waiting import REAL_CLOCK, Pacing, WaitClock, sleep_before_poll
 
 
 class AzureMLPipelineRunTrigger(BaseTrigger):
     """
     Poll a pipeline run until it ends or ``end_time`` (epoch seconds) passes.
 
-    Throttling and transient errors back off exponentially instead of failing the task. After the
+    Polls are paced by :class:`~airflow_provider_azureml.utils.waiting.Pacing`, like the synchronous
+    wait's: throttling and transient errors back off exponentially instead of failing the task. At the
     deadline the run is read once more, so a run that finished meanwhile is not reported as a timeout.
     ``on_kill`` (a user marking the task failed, or clearing it) cancels the remote run when
     ``cancel_on_kill``; ``cleanup`` never does, so a triggerer restart leaves the run alone.
     """
+
+    #: What the wait reads time from and sleeps on; not an argument, so ``serialize()`` stays JSON.
+    clock: ClassVar[WaitClock] = REAL_CLOCK
 
     def __init__(
         self,
@@ -99,31 +79,29 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
             return await self._watch(client)
 
     async def _watch(self, client: Any) -> dict[str, Any]:
+        clock = self.clock
         progress = ProgressLog()
         status = RunStatus.UNKNOWN
-        delay = self.poll_interval
-        first_wait = True
+        pacing = Pacing(self.poll_interval, fraction=clock.jitter())
         while True:
-            started = time.monotonic()
+            started = clock.monotonic()
             try:
                 status = await self._poll(client, progress)
             except Exception as error:
                 if not is_transient(error):
                     return self._error_event(error, status)
-                delay = next_backoff(delay)
+                wait, pacing = pacing.after_transient_error()
                 self.log.warning(
-                    "Transient error polling run %s, next poll in %.2fs: %s", self.run_id, delay, error
+                    "Transient error polling run %s, next poll in %.2fs: %s", self.run_id, wait, error
                 )
-                wait = delay
             else:
                 if RunState(status).is_terminal:
                     return build_run_event(self.run_id, self.experiment_name, status)
-                delay = self.poll_interval
-                wait = next_poll_wait(delay, time.monotonic() - started, first=first_wait)
-                first_wait = False
-            if self.end_time is not None and time.time() >= self.end_time:
+                wait, pacing = pacing.after_poll(clock.monotonic() - started)
+            sleep = sleep_before_poll(wait, self.end_time, clock.now())
+            if sleep is None:
                 return await self._final_look(client, status)
-            await asyncio.sleep(self._sleep_for(wait))
+            await clock.asleep(sleep)
 
     async def _poll(self, client: Any, progress: ProgressLog) -> str:
         """Read the run (learning its experiment if not given) and its steps; log progress changes."""
@@ -132,12 +110,6 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
         steps = await client.list_step_runs(self.experiment_name, self.run_id)
         progress.report(self.log, self.run_id, run.status, steps)
         return run.status
-
-    def _sleep_for(self, delay: float) -> float:
-        """Never sleep past the deadline, so the final look happens at it, not a poll interval later."""
-        if self.end_time is None:
-            return delay
-        return max(0.0, min(delay, self.end_time - time.time()))
 
     async def _final_look(self, client: Any, last_status: str) -> dict[str, Any]:
         """Read the run once more at the deadline; a transient error keeps the last status seen."""

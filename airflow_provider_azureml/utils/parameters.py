@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_azureml.client.errors import AzureMLConfigError
-
-if TYPE_CHECKING:
-    from airflow_provider_azureml.client.models import PipelineParameterSpec
+from airflow_provider_azureml.client.models import PipelineParameterSpec, parameter_type
 
 _SPACE = "[ \t\r\n]*"
 _TEXT = {
@@ -25,24 +23,24 @@ _TEXT = {
 }
 
 
+#: The value types a declared int, float or bool takes besides its text; a string or unknown takes any.
+_TAKES = {"int": {"int"}, "float": {"int", "float"}, "bool": {"bool"}}
+
+
 def _matches(value: Any, declared: str) -> bool:
     """Whether ``value`` is acceptable for a parameter of the declared type (int, float, bool, string)."""
-    if isinstance(value, str):
+    given = parameter_type(value)
+    if given == "string":
         pattern = _TEXT.get(declared)
         return pattern is None or bool(pattern.fullmatch(value))
-    if declared == "int":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if declared == "float":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if declared == "bool":
-        return isinstance(value, bool)
-    return True
+    return given is not None and given in _TAKES.get(declared, {given})
 
 
 def validate_parameters(parameters: Mapping[str, Any], declared: Iterable[PipelineParameterSpec]) -> None:
     """Raise ``AzureMLConfigError`` naming every unknown name or mistyped value, with the valid ones.
 
-    ``parameters`` were type-checked first (``PipelineParameters`` in client/models.py): str names, scalars.
+    Value types follow the one rule of client/models.py (``parameter_type``), which the operators' argument
+    check (``PipelineParameters``) applied first; text must spell the declared type as the service reads it.
     """
     specs = {spec.name: spec for spec in declared}
     allowed = ", ".join(f"{name} ({spec.type})" for name, spec in sorted(specs.items())) or "none"

@@ -107,5 +107,5 @@ async def test_not_found_and_host_check(aclient: AsyncAzureMLClient, server: Scr
     before = len(server.requests)
     with pytest.raises(AzureMLHostNotAllowedError):
         request = SubmissionRequest.build("exp1")
-        await aclient.run(aclient.ops.invoke_rest_endpoint("https://evil.example/x", request))
+        await aclient.invoke_rest_endpoint("https://evil.example/x", request)
     assert len(server.requests) == before

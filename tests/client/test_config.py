@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 from types import SimpleNamespace
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from airflow.sdk import Connection
 
+from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.config import EXTRA_FIELDS, EXTRA_PREFIX, AzureMLConnectionConfig
 from airflow_provider_azureml.client.errors import AzureMLConfigError
 from airflow_provider_azureml.get_provider_info import get_provider_info
@@ -128,3 +130,14 @@ def test_numbers_of_a_uri_connection_are_read_from_their_text() -> None:
         Connection(conn_id="azureml_x", uri=f"azureml://?{query}")
     )
     assert (config.max_retries, config.timeout) == (3, 12.5)
+
+
+def test_studio_run_url_is_the_studio_route_with_the_workspace_in_its_query() -> None:
+    config = AzureMLConnectionConfig.from_connection(connection(GOOD_EXTRA))
+
+    url = config.studio_run_url("run 1/2")
+
+    wsid = "/subscriptions/s1/resourcegroups/rg/workspaces/ws"
+    assert url == f"https://ml.azure.com{routes.STUDIO_RUN.path(run_id='run 1/2')}?wsid={wsid}&tid=t1"
+    assert "/runs/run%201%2F2?" in url
+    assert routes.STUDIO_RUN.match(urlsplit(url).path) == {"run_id": "run 1/2"}

@@ -2,8 +2,9 @@
 
 The emulator accepts one bearer token (rotatable through its admin API) and injects 401s. Azure AD is the
 one stand-in: a credential whose token is derived from the connection's client secret, counting its
-acquisitions. Time is held (the emulator's clock stops) while a test changes credentials mid-wait, so
-nothing races the machine.
+acquisitions. Time is simulated: the waits' sleeps move the emulator's clock on, and a test that changes
+credentials mid-wait pauses it first (the wait then stands between two polls), so nothing races the
+machine.
 """
 
 from __future__ import annotations
@@ -23,13 +24,19 @@ from airflow_provider_azureml.client import credentials
 from airflow_provider_azureml.client.credentials import AccessToken
 from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE
 from airflow_provider_azureml.emulator.faults import FaultRule
-from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
+from airflow_provider_azureml.emulator.testing import ManualClock, RunningEmulator, run_emulator
 from airflow_provider_azureml.operators.submit_pipeline_run import AzureMLSubmitPipelineRunOperator
 from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger
 from tests.task_context import make_context
-from tests.triggers.support import EXPERIMENT, TRAINING_V1, run_trigger, submit_run
-
-PATIENCE = 60.0  # a safety net for a broken test, never a timing assumption
+from tests.triggers.support import (
+    EXPERIMENT,
+    PATIENCE,
+    TRAINING_V1,
+    SimulatedTime,
+    run_trigger,
+    submit_run,
+    wait_until,
+)
 
 
 def token_for(secret: str) -> str:
@@ -62,8 +69,8 @@ def acquired(monkeypatch: pytest.MonkeyPatch) -> Acquisitions:
 
 
 @pytest.fixture
-def emulator() -> Iterator[RunningEmulator]:
-    with run_emulator(expected_token=token_for("first-secret")) as running:
+def emulator(manual_clock: ManualClock, wait_clock: SimulatedTime) -> Iterator[RunningEmulator]:
+    with run_emulator(expected_token=token_for("first-secret"), clock=manual_clock) as running:
         yield running
 
 
@@ -92,14 +99,10 @@ def operator(**kwargs: Any) -> AzureMLSubmitPipelineRunOperator:
         task_id="submit",
         published_pipeline_id=TRAINING_V1,
         experiment_name=EXPERIMENT,
-        poll_interval=0.05,
+        poll_interval=30,
         deferrable=False,
         **kwargs,
     )
-
-
-def run_reads(emulator: RunningEmulator) -> int:
-    return emulator.requests.snapshot()["routes"].get("GET GET_PIPELINE_RUN", 0)
 
 
 def in_thread(work: Callable[[], Any]) -> Callable[[], Any]:
@@ -125,13 +128,6 @@ def in_thread(work: Callable[[], Any]) -> Callable[[], Any]:
     return join
 
 
-def wait_until(condition: Callable[[], bool]) -> None:
-    deadline = time.monotonic() + PATIENCE
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.01)
-
-
 def rotate(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator, secret: str) -> None:
     """The secret is rotated in Azure AD (the emulator accepts only its token) and in the connection."""
     answer = httpx.put(f"{emulator.url}/_emulator/auth", json={"expected_token": token_for(secret)})
@@ -152,41 +148,46 @@ def test_a_deferred_wait_survives_one_401(emulator: RunningEmulator, acquired: A
     run_id = submit_run()
     before = acquired["first-secret"]
     refuse_next_reads(emulator, 1)
-    event = run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=0.05))
+    event = run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=30))
     assert event["status"] == "success"
     assert acquired["first-secret"] - before == 2  # the trigger's token, then one renewal
 
 
 @pytest.mark.usefixtures("connection")
 def test_a_synchronous_wait_follows_a_rotated_secret(
-    emulator: RunningEmulator, acquired: Acquisitions, monkeypatch: pytest.MonkeyPatch
+    emulator: RunningEmulator,
+    acquired: Acquisitions,
+    monkeypatch: pytest.MonkeyPatch,
+    wait_clock: SimulatedTime,
 ) -> None:
-    emulator.backend.hold()
+    wait_clock.pause()
     join = in_thread(lambda: operator().execute(make_context()))
-    wait_until(lambda: run_reads(emulator) >= 1)
+    wait_until(lambda: wait_clock.sleeps)  # it polled once and waits for the next poll
     rotate(monkeypatch, emulator, "second-secret")
-    emulator.backend.release()
+    wait_clock.resume()
     assert join()["status"] == "Finished"
     assert acquired["second-secret"] == 1
 
 
 @pytest.mark.usefixtures("connection")
 def test_a_deferred_wait_follows_a_rotated_secret(
-    emulator: RunningEmulator, acquired: Acquisitions, monkeypatch: pytest.MonkeyPatch
+    emulator: RunningEmulator,
+    acquired: Acquisitions,
+    monkeypatch: pytest.MonkeyPatch,
+    wait_clock: SimulatedTime,
 ) -> None:
-    emulator.backend.hold()
     run_id = submit_run()
-    join = in_thread(lambda: run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=0.05)))
-    wait_until(lambda: run_reads(emulator) >= 1)
+    wait_clock.pause()
+    join = in_thread(lambda: run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=30)))
+    wait_until(lambda: wait_clock.sleeps)  # it polled once and waits for the next poll
     rotate(monkeypatch, emulator, "second-secret")
-    emulator.backend.release()
+    wait_clock.resume()
     assert join()["status"] == "success"
     assert acquired["second-secret"] == 1
 
 
 @pytest.mark.usefixtures("connection")
 def test_two_401s_fail_saying_what_to_check_and_a_retry_reattaches(emulator: RunningEmulator) -> None:
-    emulator.backend.hold()
     refuse_next_reads(emulator, 2)
     context = make_context()
     with pytest.raises(AirflowFailException) as failure:
@@ -200,7 +201,6 @@ def test_two_401s_fail_saying_what_to_check_and_a_retry_reattaches(emulator: Run
     assert "A retry of this task reattaches to it" in message
 
     context["ti"].try_number = 2
-    emulator.backend.release()
     assert operator().execute(context)["run_id"] == submission.run_id
     assert len(emulator.backend.submissions()) == 1
 
@@ -209,10 +209,9 @@ def test_two_401s_fail_saying_what_to_check_and_a_retry_reattaches(emulator: Run
 def test_a_deferred_wait_refused_twice_fails_the_task_saying_the_run_goes_on(
     emulator: RunningEmulator,
 ) -> None:
-    emulator.backend.hold()
     run_id = submit_run()
     refuse_next_reads(emulator, 2)
-    event = run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=0.05))
+    event = run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=30))
     assert (event["status"], event["permanent"]) == ("error", True)
     with pytest.raises(AirflowFailException) as failure:
         operator().execute_complete(make_context(), event)

@@ -1,22 +1,25 @@
 """AzureMLPublishPipelineOperator: the real SDK publishing the reference pipelines to the emulator.
 
 ``execute`` is called directly with a context stand-in (tests/task_context.py); the emulator's request
-counts and state show what was published, reused and run.
+counts and state show what was published, reused and run. Runs are waited for on simulated time: the
+emulator is on the test's clock, which the waits' sleeps move on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.testing import ManualClock, RunningEmulator, run_emulator
 from airflow_provider_azureml.operators.publish_pipeline import AzureMLPublishPipelineOperator
 from airflow_provider_azureml.operators.submit_pipeline_run import AzureMLSubmitPipelineRunOperator
 from tests.emulator import publish_support
 from tests.emulator.support import SCORING_ENDPOINT, TRAINING_ENDPOINT, TRAINING_V2
 from tests.task_context import TaskInstanceStandIn, make_context
+from tests.triggers.support import SimulatedTime
 
 # Fixtures (pytest registers fixtures found in the test module).
 sdk_home, no_external_network, hook = (
@@ -27,6 +30,13 @@ sdk_home, no_external_network, hook = (
 pytestmark = pytest.mark.usefixtures("hook")  # SDK home, network guard, emulator connection
 TRAINING = "azureml_pipelines.training:build_training_pipeline"
 SCORING = "azureml_pipelines.batch_scoring:build_batch_scoring_pipeline"
+
+
+@pytest.fixture
+def emulator(manual_clock: ManualClock, wait_clock: SimulatedTime) -> Iterator[RunningEmulator]:
+    """The emulator behind ``emulator_conn`` (and so ``hook``), on the clock the waits sleep on."""
+    with run_emulator(clock=manual_clock) as running:
+        yield running
 
 
 def _publish(**kwargs: Any) -> tuple[dict[str, Any], TaskInstanceStandIn]:
@@ -50,7 +60,7 @@ def _run(pipeline_id: str, parameters: dict[str, Any]) -> dict[str, Any]:
         published_pipeline_id=pipeline_id,
         experiment_name="published",
         pipeline_parameters=parameters,
-        poll_interval=0.05,
+        poll_interval=30,
     )
     return submit.execute(make_context(ti=TaskInstanceStandIn(task_id="run")))
 
@@ -237,7 +247,7 @@ def test_the_publish_dag_publishes_and_runs_both_pipelines(emulator_conn: Runnin
         published = dag.get_task(publish_id).execute(make_context(ti=TaskInstanceStandIn(task_id=publish_id)))
         run_task = dag.get_task(run_id)
         run_task.published_pipeline_id = published["published_pipeline_id"]
-        run_task.poll_interval = 0.05
+        run_task.poll_interval = 30
         assert run_task.execute(make_context(ti=TaskInstanceStandIn(task_id=run_id)))["status"] == "Finished"
 
     received = {s.experiment_name: s.parameters_received for s in emulator_conn.backend.submissions()}

@@ -1,7 +1,8 @@
 """AzureMLPipelineRunTrigger against the emulator over loopback HTTP, on the test's own event loop.
 
-Time is kept short by fast emulator phases and poll intervals of hundredths of a second; the deadline
-tests use a long poll interval so that only the trigger's deadline handling can explain the outcome.
+Time is simulated (``clocked_conn``): the trigger's sleeps move the emulator's clock on, so it polls at
+realistic intervals and the tests assert exactly when it polled, how long it waited and when it stopped.
+The pacing rule itself is tested in tests/utils/test_waiting.py.
 """
 
 from __future__ import annotations
@@ -10,22 +11,25 @@ import asyncio
 import json
 import logging
 import re
-import time
 
 import pytest
 from airflow.sdk.module_loading import import_string
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.triggers.pipeline_run import (
-    MAX_BACKOFF_SECONDS,
-    AzureMLPipelineRunTrigger,
-    next_backoff,
-    next_poll_wait,
-)
+from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger
 from airflow_provider_azureml.utils.events import EVENT_KEYS
-from tests.triggers.support import EXPERIMENT, FAILING_RATE, first_event, remote_status, submit_run
+from tests.triggers.support import (
+    EXPERIMENT,
+    FAILING_RATE,
+    PATIENCE,
+    first_event,
+    remote_status,
+    run_reads,
+    submit_run,
+    until,
+)
 
 NO_CLIENT_RETRIES = {"max_retries": 0}
+INTERVAL = 30.0  # the first wait is half of it: the test clock's jitter is 0.5
 
 
 def task_log(capsys: pytest.CaptureFixture) -> str:
@@ -34,11 +38,11 @@ def task_log(capsys: pytest.CaptureFixture) -> str:
 
 
 def trigger_for(run_id: str, **kwargs) -> AzureMLPipelineRunTrigger:
-    options = {"experiment_name": EXPERIMENT, "poll_interval": 0.02, "cancel_on_kill": False, **kwargs}
+    options = {"experiment_name": EXPERIMENT, "poll_interval": INTERVAL, "cancel_on_kill": False, **kwargs}
     return AzureMLPipelineRunTrigger(run_id=run_id, **options)
 
 
-async def test_successful_run_gives_a_success_event(emulator_conn):
+async def test_successful_run_gives_a_success_event(clocked_conn):
     run_id = submit_run()
     event = await first_event(trigger_for(run_id))
     assert set(event) == EVENT_KEYS
@@ -50,115 +54,126 @@ async def test_successful_run_gives_a_success_event(emulator_conn):
     )
 
 
-async def test_failed_run_gives_a_failed_event(emulator_conn):
+async def test_failed_run_gives_a_failed_event(clocked_conn):
     run_id = submit_run(FAILING_RATE)
     event = await first_event(trigger_for(run_id))
     assert (event["status"], event["run_status"]) == ("failed", "Failed")
 
 
-async def test_experiment_is_learned_from_the_run_when_not_given(emulator_conn):
+async def test_experiment_is_learned_from_the_run_when_not_given(clocked_conn):
     run_id = submit_run()
     event = await first_event(trigger_for(run_id, experiment_name=""))
     assert (event["status"], event["experiment_name"]) == ("success", EXPERIMENT)
 
 
-async def test_progress_is_logged_on_changes_only(emulator_conn, capsys: pytest.CaptureFixture):
-    emulator_conn.backend.set_default_durations({"step": 0.3})  # about 15 polls while the step runs
+async def test_polls_once_an_interval_and_logs_progress_on_changes_only(
+    clocked_conn, wait_clock, capsys: pytest.CaptureFixture
+):
+    """A 300 s step: polls at 0, 15, 45, ... 315 s (12 of them), and one progress line per change."""
+    clocked_conn.backend.set_default_durations({"step": 300})
     run_id = submit_run()
-    await first_event(trigger_for(run_id))
+    reads_before = run_reads(clocked_conn)
+
+    event = await first_event(trigger_for(run_id))
+
+    assert event["status"] == "success"
+    assert wait_clock.sleeps == [15.0] + [INTERVAL] * 10
+    assert run_reads(clocked_conn) - reads_before == 12
     lines = re.findall(rf"Azure ML pipeline run {run_id}: (.*?) \[", task_log(capsys))
-    assert any("running: train" in line for line in lines)
-    assert lines[-1] == "status Finished; steps: 1 Completed"
-    assert len(lines) == len(set(lines))  # every line is a change, never a repeat of the polls
-    assert len(lines) < 8
+    assert lines == [
+        "status NotStarted",
+        "status Running; steps: 1 Running; running: train",
+        "status Finished; steps: 1 Completed",
+    ]
 
 
-async def test_unknown_run_gives_an_error_event_at_once(emulator_conn):
-    started = time.monotonic()
-    event = await first_event(trigger_for("no-such-run", end_time=time.time() + 60))
+async def test_unknown_run_gives_an_error_event_at_once(clocked_conn, wait_clock):
+    event = await first_event(trigger_for("no-such-run", end_time=wait_clock.now() + 60))
     assert event["status"] == "error"
     assert "no-such-run" in event["message"] and "404" in event["message"]
     assert event["permanent"] is True  # the task fails without retries, as the sync path does
-    assert time.monotonic() - started < 2
+    assert wait_clock.sleeps == []  # no waiting for an error no wait can fix
 
 
-async def test_undefined_connection_gives_an_error_event(emulator_conn):
+async def test_undefined_connection_gives_an_error_event(clocked_conn):
     event = await first_event(trigger_for("any", azureml_conn_id="no_such_conn"))
     assert event["status"] == "error"
     assert "no_such_conn" in event["message"]
 
 
 async def test_faults_while_polling_back_off_exponentially_and_still_end_right(
-    emulator_conn, capsys: pytest.CaptureFixture
+    clocked_conn, wait_clock, capsys: pytest.CaptureFixture
 ):
-    """With no client retries, every fault reaches the trigger, which doubles its wait each time."""
+    """With no client retries, every fault reaches the trigger, which doubles its wait up to the cap."""
     run_id = submit_run()
-    faults = emulator_conn.faults
-    faults.inject(routes.GET_PIPELINE_RUN, kind="throttle", count=2, retry_after=0)
-    faults.inject(routes.GET_RUN_CHILDREN, kind="error", status=503, count=1)
-    faults.inject(routes.GET_PIPELINE_RUN, kind="drop", count=1)
+    faults = clocked_conn.faults
+    faults.inject("GET_PIPELINE_RUN", kind="throttle", count=2, retry_after=0)
+    faults.inject("GET_RUN_CHILDREN", kind="error", status=503, count=1)
+    faults.inject("GET_PIPELINE_RUN", kind="drop", count=1)
     event = await first_event(trigger_for(run_id, retry_settings=NO_CLIENT_RETRIES))
 
     assert (event["status"], event["run_status"]) == ("success", "Finished")
     assert faults.pending() == []
+    assert wait_clock.sleeps == [60.0, 120.0, 240.0, 300.0]
     waits = [float(w) for w in re.findall(r"next poll in ([\d.]+)s", task_log(capsys))]
-    assert waits == [0.04, 0.08, 0.16, 0.32]
+    assert waits == wait_clock.sleeps
 
 
 async def test_client_retries_absorb_short_throttling(
-    emulator_conn, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+    clocked_conn, wait_clock, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
 ):
     run_id = submit_run()
-    emulator_conn.faults.inject(routes.GET_PIPELINE_RUN, kind="throttle", count=2, retry_after=0.01)
+    clocked_conn.faults.inject("GET_PIPELINE_RUN", kind="throttle", count=2, retry_after=0.01)
     with caplog.at_level(logging.WARNING):
         event = await first_event(trigger_for(run_id, retry_settings={"max_retries": 3}))
     assert event["status"] == "success"
     assert "next poll in" not in task_log(capsys)  # the trigger's own backoff was not needed
+    assert wait_clock.sleeps == [15.0]  # nor did it wait longer
     assert "HTTP 429; retry 2 of 3" in caplog.text  # the client's retries were
 
 
-def test_backoff_doubles_up_to_a_cap():
-    assert next_backoff(1.0) == 2.0
-    assert next_backoff(MAX_BACKOFF_SECONDS) == MAX_BACKOFF_SECONDS
-    assert next_backoff(200.0) == MAX_BACKOFF_SECONDS
-
-
-async def test_run_still_active_at_the_deadline_times_out(emulator_conn):
-    emulator_conn.backend.set_default_durations({"step": 30})
+async def test_run_still_active_at_the_deadline_times_out_at_the_deadline(clocked_conn, wait_clock):
+    """Polls at 0, 15, 45, 75 s; the next would be at 105 s, so the last sleep stops at the deadline."""
+    clocked_conn.backend.set_default_durations({"step": 3600})
     run_id = submit_run()
-    started = time.monotonic()
-    event = await first_event(trigger_for(run_id, poll_interval=30, end_time=time.time() + 0.3))
+    deadline = wait_clock.now() + 100
+    reads_before = run_reads(clocked_conn)
+
+    event = await first_event(trigger_for(run_id, end_time=deadline))
+
     assert (event["status"], event["run_status"]) == ("timeout", "Running")
-    assert 0.25 < time.monotonic() - started < 2  # waited for the deadline, not for a poll interval
+    assert wait_clock.sleeps == [15.0, 30.0, 30.0, 25.0]
+    assert wait_clock.now() == deadline
+    assert run_reads(clocked_conn) - reads_before == 5 + 1  # five polls, and the final look
 
 
 @pytest.mark.parametrize("dropped_polls", [0, 1, 2])
-async def test_run_that_finishes_at_the_deadline_is_a_success(emulator_conn, dropped_polls):
-    """The run ends between the first poll and the deadline; the poll interval would be far later.
+async def test_run_that_finishes_before_the_deadline_is_a_success(clocked_conn, wait_clock, dropped_polls):
+    """The run ends 60 s in, the deadline is at 90 s, the poll interval an hour.
 
     With 0 dropped polls the poll at the deadline sees it; with 1 the first poll fails and the one at the
-    deadline sees it; with 2 both fail and only the final look after the deadline can see it.
+    deadline sees it; with 2 both fail and only the final look at the deadline can see it.
     """
-    emulator_conn.backend.set_default_durations({"step": 0.3})  # finished about 0.35 s after submission
+    clocked_conn.backend.set_default_durations({"step": 60 - 0.05})  # 0.05 s NotStarted and Queued
     run_id = submit_run()
-    deadline = time.time() + 0.6
-    emulator_conn.faults.inject(
-        routes.GET_PIPELINE_RUN, kind="drop", count=dropped_polls
-    ) if dropped_polls else None
-    trigger = trigger_for(run_id, poll_interval=30, end_time=deadline, retry_settings=NO_CLIENT_RETRIES)
+    deadline = wait_clock.now() + 90
+    if dropped_polls:
+        clocked_conn.faults.inject("GET_PIPELINE_RUN", kind="drop", count=dropped_polls)
+    trigger = trigger_for(run_id, poll_interval=3600, end_time=deadline, retry_settings=NO_CLIENT_RETRIES)
 
     event = await first_event(trigger)
 
     assert (event["status"], event["run_status"]) == ("success", "Finished")
-    assert time.time() >= deadline - 0.05  # it was still active when first looked at
-    assert emulator_conn.faults.pending() == []
+    assert wait_clock.sleeps == [90.0]  # one sleep, cut short at the deadline
+    assert wait_clock.now() == deadline
+    assert clocked_conn.faults.pending() == []
 
 
-async def test_serialized_kwargs_rebuild_an_equivalent_trigger(emulator_conn):
+async def test_serialized_kwargs_rebuild_an_equivalent_trigger(clocked_conn, wait_clock):
     run_id = submit_run()
     original = trigger_for(
         run_id,
-        end_time=time.time() + 30,
+        end_time=wait_clock.now() + 30,
         cancel_on_kill=True,
         retry_settings={"max_retries": 2, "retry_max_seconds": None, "request_timeout": 5.0},
     )
@@ -172,53 +187,46 @@ async def test_serialized_kwargs_rebuild_an_equivalent_trigger(emulator_conn):
     assert await first_event(rebuilt) == await first_event(original)
 
 
-async def test_on_kill_cancels_the_remote_run(emulator_conn):
-    emulator_conn.backend.set_default_durations({"step": 30})
+async def test_on_kill_cancels_the_remote_run(clocked_conn, wait_clock):
+    clocked_conn.backend.set_default_durations({"step": 3600})
     run_id = submit_run()
     trigger = trigger_for(run_id, cancel_on_kill=True)
+    wait_clock.pause()
     waiting = asyncio.create_task(first_event(trigger))
-    await asyncio.sleep(0.1)
+    await until(lambda: wait_clock.sleeps)  # it polled once and waits for the next poll
 
     await trigger.on_kill()
+    wait_clock.resume()
 
-    event = await asyncio.wait_for(waiting, timeout=5)
+    event = await asyncio.wait_for(waiting, timeout=PATIENCE)
     assert (event["status"], event["run_status"]) == ("failed", "Canceled")
     assert remote_status(run_id) == "Canceled"
+    assert wait_clock.sleeps == [15.0]  # the poll after the kill saw the end of the cancel
 
 
-async def test_on_kill_leaves_the_run_alone_without_cancel_on_kill(emulator_conn):
-    emulator_conn.backend.set_default_durations({"step": 30})
+async def test_on_kill_leaves_the_run_alone_without_cancel_on_kill(clocked_conn, manual_clock):
+    clocked_conn.backend.set_default_durations({"step": 3600})
     run_id = submit_run()
+    manual_clock.advance(1)
     await trigger_for(run_id, cancel_on_kill=False).on_kill()
-    await asyncio.sleep(0.1)
+    manual_clock.advance(60)  # a cancel would have ended long since
     assert remote_status(run_id) == "Running"
 
 
-async def test_cleanup_never_cancels(emulator_conn):
+async def test_cleanup_never_cancels(clocked_conn, wait_clock, manual_clock):
     """A triggerer restart cancels the trigger's task and calls cleanup(): the run must keep going."""
-    emulator_conn.backend.set_default_durations({"step": 30})
+    clocked_conn.backend.set_default_durations({"step": 3600})
     run_id = submit_run()
     trigger = trigger_for(run_id, cancel_on_kill=True)
+    wait_clock.pause()
     waiting = asyncio.create_task(first_event(trigger))
-    await asyncio.sleep(0.1)
+    await until(lambda: wait_clock.sleeps)
     waiting.cancel()
     with pytest.raises(asyncio.CancelledError):
         await waiting
 
     await trigger.cleanup()
 
-    await asyncio.sleep(0.1)
+    wait_clock.resume()
+    manual_clock.advance(60)  # a cancel would have ended long since
     assert remote_status(run_id) == "Running"
-
-
-def test_polls_start_one_interval_apart_however_long_a_poll_took():
-    assert next_poll_wait(10.0, 0.5, first=False) == 9.5
-    assert next_poll_wait(10.0, 0.0, first=False) == 10.0
-    assert next_poll_wait(10.0, 30.0, first=False) == 5.0  # an overloaded service still gets a rest
-
-
-def test_first_wait_is_a_random_fraction_of_the_interval():
-    """Triggers started together spread out; the first wait never exceeds the interval (no added lag)."""
-    waits = [next_poll_wait(10.0, 0.0, first=True) for _ in range(200)]
-    assert all(0.0 <= wait < 10.0 for wait in waits)
-    assert max(waits) - min(waits) > 5.0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from airflow_provider_azureml.client.errors import AzureMLConfigError
-from airflow_provider_azureml.client.models import PipelineParameterSpec
+from airflow_provider_azureml.client.models import PipelineParameterSpec, parameter_type
 from airflow_provider_azureml.utils.parameters import validate_parameters
 
 
@@ -89,3 +89,28 @@ def test_a_pipeline_without_parameters_says_so():
 
 def test_undeclared_type_accepts_any_scalar():
     validate_parameters({"p": 1, "q": "text"}, [spec("p", "unknown"), spec("q", "unknown")])
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, "bool"),  # a bool is never taken for an int
+        (0, "int"),
+        (0.5, "float"),
+        ("x", "string"),
+        (float("nan"), None),
+        (float("-inf"), None),
+        (None, None),
+        ([1], None),
+        (b"1", None),
+    ],
+)
+def test_one_rule_says_what_a_parameter_value_is(value, expected):
+    assert parameter_type(value) == expected
+
+
+@pytest.mark.parametrize("value", [float("nan"), None, [1], {"a": 1}])
+def test_no_declared_type_takes_what_is_no_parameter_value(value):
+    for declared in [*DECLARED, spec("any", "unknown")]:
+        with pytest.raises(AzureMLConfigError, match=f"{declared.name} is not a valid"):
+            validate_parameters({declared.name: value}, [*DECLARED, spec("any", "unknown")])
