@@ -5,7 +5,7 @@ Run it with ``python -m airflow_provider_azureml.emulator --host 127.0.0.1 --por
 or in-process from tests with :func:`airflow_provider_azureml.emulator.testing.run_emulator`. It never
 imports ``azureml`` or ``airflow``.
 
-Azure surface (routes from :mod:`airflow_provider_azureml.client.routes`; bearer token required except
+Azure surface (its own route table, :mod:`.wire.routes`; bearer token required except
 for discovery and signed artifact content URLs):
 
 - ``GET /discovery`` and the ARM workspace ``GET /subscriptions/.../workspaces/{ws}?api-version=``

@@ -22,8 +22,8 @@ from pathlib import Path
 
 import httpx
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.statuses import RunStatus
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
 SCOPE = {
     "subscription_id": "loadcheck-sub",

@@ -416,7 +416,7 @@ def test_expected_token_is_enforced_and_never_logged(caplog: pytest.LogCaptureFi
 def test_throttle_fault_sends_retry_after_then_recovers(
     client: httpx.Client, emulator: RunningEmulator
 ) -> None:
-    emulator.faults.inject(routes.GET_PIPELINE, kind="throttle", count=2, retry_after=3)
+    emulator.faults.inject("GET_PIPELINE", kind="throttle", count=2, retry_after=3)
     target = url(emulator.url, routes.GET_PIPELINE, pipeline_id=TRAINING_V1)
 
     first, second, third = client.get(target), client.get(target), client.get(target)
@@ -447,7 +447,7 @@ def test_error_fault_by_path_glob_in_history_shape(client: httpx.Client, emulato
 
 
 def test_delay_fault(client: httpx.Client, emulator: RunningEmulator) -> None:
-    emulator.faults.inject(routes.DATA_TYPES, kind="delay", delay=0.4)
+    emulator.faults.inject("DATA_TYPES", kind="delay", delay=0.4)
     target = url(emulator.url, routes.DATA_TYPES)
 
     started = time.monotonic()
@@ -463,7 +463,7 @@ def test_delay_fault(client: httpx.Client, emulator: RunningEmulator) -> None:
 
 
 def test_drop_fault_closes_the_connection_without_response(emulator: RunningEmulator) -> None:
-    emulator.faults.inject(routes.GET_PIPELINE, kind="drop")
+    emulator.faults.inject("GET_PIPELINE", kind="drop")
     target = url(emulator.url, routes.GET_PIPELINE, pipeline_id=TRAINING_V1)
 
     with pytest.raises(requests.ConnectionError) as raised:
@@ -474,7 +474,7 @@ def test_drop_fault_closes_the_connection_without_response(emulator: RunningEmul
 
 
 def test_drop_after_fault_applies_the_request_but_loses_the_answer(emulator: RunningEmulator) -> None:
-    emulator.faults.inject(routes.SUBMIT_PIPELINE, kind="drop_after")
+    emulator.faults.inject("SUBMIT_PIPELINE", kind="drop_after")
     target = url(emulator.url, routes.SUBMIT_PIPELINE, pipeline_id=TRAINING_V1)
 
     with pytest.raises(requests.ConnectionError):
@@ -694,7 +694,7 @@ def test_admin_registers_a_pipeline_with_behaviour(client: httpx.Client, emulato
 def test_admin_reset_restores_the_seed(client: httpx.Client, emulator: RunningEmulator) -> None:
     submit(client, emulator.url)
     httpx.post(f"{emulator.url}/_emulator/pipelines", json={"name": "extra", "steps": [{"name": "s"}]})
-    emulator.faults.inject(routes.GET_RUN, kind="drop")
+    emulator.faults.inject("GET_RUN", kind="drop")
 
     assert httpx.post(f"{emulator.url}/_emulator/reset", json={}).status_code == 200
 

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_azureml.client.statuses import RunStatus as S
 from airflow_provider_azureml.emulator.__main__ import parser
-from airflow_provider_azureml.emulator.errors import BadRequest
-from airflow_provider_azureml.emulator.lifecycle import (
+from airflow_provider_azureml.emulator.state.lifecycle import (
     Durations,
     StepSpec,
     Timeline,
-    history_status,
     plan_run,
 )
-from airflow_provider_azureml.emulator.odata import Clause, matches, parse_filter
+from airflow_provider_azureml.emulator.wire.errors import BadRequest
+from airflow_provider_azureml.emulator.wire.odata import Clause, matches, parse_filter
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus as S
+from airflow_provider_azureml.emulator.wire.statuses import history_status
 
 DURATIONS = Durations(not_started=1, queued=2, step=10, cancel=3)
 STEPS = [StepSpec("prep", "n1"), StepSpec("score", "n2", depends_on=("prep",)), StepSpec("report", "n3")]

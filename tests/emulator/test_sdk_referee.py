@@ -186,7 +186,7 @@ def test_failing_run_raises_with_the_step_message(sdk: SimpleNamespace, ws: Any)
 def test_continue_on_step_failure_runs_independent_steps(
     sdk: SimpleNamespace, ws: Any, emulator: RunningEmulator
 ) -> None:
-    from airflow_provider_azureml.emulator.seed import PipelineSeed
+    from airflow_provider_azureml.emulator.state.seed import PipelineSeed
 
     seed = PipelineSeed.model_validate(
         {

@@ -17,7 +17,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path, PurePosixPath
 
-from airflow_provider_azureml.emulator.errors import BadRequest, Conflict, NotFound
+from airflow_provider_azureml.emulator.wire.errors import BadRequest, Conflict, NotFound
 
 
 def file_hash(content: bytes, name: str) -> str:

@@ -10,9 +10,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.emulator.context import Context
-from airflow_provider_azureml.emulator.models import ArmWorkspace, WorkspaceProperties
+from airflow_provider_azureml.emulator.infrastructure.context import Context
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.models import ArmWorkspace, WorkspaceProperties
 
 router = APIRouter()
 DISCOVERY_KEYS = (

@@ -9,7 +9,7 @@ Kinds:
 - ``drop_after``: serve the request (a submission does happen), then close the connection instead of
   answering: the lost-response case.
 
-A rule matches a route name of :mod:`~airflow_provider_azureml.client.routes` and/or a ``path`` glob
+A rule matches a route name of :mod:`..wire.routes` and/or a ``path`` glob
 (:func:`glob_match`), and a method (``*`` for any). Rules are tried in the order they were added.
 
 Paths are never matched with regular expressions: rules come from the admin API and are tried on the
@@ -24,8 +24,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from airflow_provider_azureml.client.routes import Route
-from airflow_provider_azureml.emulator.routing import ROUTES, route_name_of
+from airflow_provider_azureml.emulator.infrastructure.routing import ROUTES, route_name_of
+from airflow_provider_azureml.emulator.wire.routes import Route
 
 FaultKind = Literal["throttle", "error", "delay", "drop", "drop_after"]
 PATH_HELP = "a glob on the whole path: '*' is any run of characters, all else literal, e.g. '*/DataTypes'"

@@ -23,8 +23,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from airflow_provider_azureml.emulator.backend import Backend
-from airflow_provider_azureml.emulator.records import (
+from airflow_provider_azureml.emulator.state.backend import Backend
+from airflow_provider_azureml.emulator.state.records import (
     Behaviour,
     Endpoint,
     EntityStatus,

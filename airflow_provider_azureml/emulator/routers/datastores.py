@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.emulator.errors import NotFound
-from airflow_provider_azureml.emulator.models import AzureStorageSection, DataStoreDto
-from airflow_provider_azureml.emulator.tls import BLOB_ACCOUNT
+from airflow_provider_azureml.emulator.infrastructure.tls import BLOB_ACCOUNT
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.errors import NotFound
+from airflow_provider_azureml.emulator.wire.models import AzureStorageSection, DataStoreDto
 
 router = APIRouter()
 DEFAULT_DATASTORE = "workspaceblobstore"

@@ -13,8 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from airflow_provider_azureml.emulator.lifecycle import Durations, SimulatedTime, Timeline
-from airflow_provider_azureml.emulator.publishing import CatalogState
+from airflow_provider_azureml.emulator.state.catalog import CatalogState
+from airflow_provider_azureml.emulator.state.lifecycle import Durations, SimulatedTime, Timeline
 
 EntityStatus = Literal["Active", "Deprecated", "Disabled"]
 ParameterType = Literal["int", "float", "bool", "string"]

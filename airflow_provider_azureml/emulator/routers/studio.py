@@ -11,9 +11,9 @@ from html import escape
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.emulator.context import Context
-from airflow_provider_azureml.emulator.history import run_dto
+from airflow_provider_azureml.emulator.infrastructure.context import Context
+from airflow_provider_azureml.emulator.routers.history import run_dto
+from airflow_provider_azureml.emulator.wire import routes
 
 router = APIRouter()
 LOG_TAIL_LINES = 20

@@ -5,7 +5,8 @@ from its submission. The status is read off the timeline at the current time, so
 nothing and a restarted emulator picks up where the clock is. Every consecutive pair of statuses must
 be one of :data:`TRANSITIONS`; a cancellation rewrites the future of the timeline, never its past.
 
-Statuses are AEVA's (``Finished`` for success); :func:`history_status` gives run history's spelling.
+Statuses are AEVA's (``Finished`` for success); :func:`~..wire.statuses.history_status` gives run
+history's spelling.
 
 A simulated run gets its whole timeline at submission (:func:`plan_run`). An executed run (``--execute``)
 starts as just NotStarted and is extended as its steps really start and end (:meth:`Timeline.then`,
@@ -19,7 +20,7 @@ import bisect
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 
-from airflow_provider_azureml.client.statuses import RunStatus
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
 S = RunStatus
 TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
@@ -37,12 +38,6 @@ TRANSITIONS: frozenset[tuple[str, str]] = frozenset(
         (S.CANCEL_REQUESTED, S.CANCELED),
     }
 )
-_HISTORY_NAMES = {S.FINISHED: S.COMPLETED}
-
-
-def history_status(status: str) -> str:
-    """Run history spells AEVA's ``Finished`` as ``Completed``; everything else is shared."""
-    return _HISTORY_NAMES.get(status, status)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Which route of :mod:`airflow_provider_azureml.client.routes` a request is, and how often each was hit.
+"""Which route of :mod:`..wire.routes` a request is, and how often each was hit.
 
 The fault injector matches rules by these names and ``GET /_emulator/requests`` reports the counts.
 """
@@ -12,10 +12,8 @@ from typing import Any
 
 from starlette.routing import compile_path
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.routes import Route
+from airflow_provider_azureml.emulator.wire.routes import ROUTES, Route
 
-ROUTES: dict[str, Route] = {name: value for name, value in vars(routes).items() if isinstance(value, Route)}
 _COMPILED: list[tuple[str, str, re.Pattern[str]]] = [
     (name, route.method, compile_path(route.template)[0]) for name, route in ROUTES.items()
 ]

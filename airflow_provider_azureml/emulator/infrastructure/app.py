@@ -22,35 +22,40 @@ from starlette.datastructures import Headers, QueryParams
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Message, Receive, Scope, Send
 
-from airflow_provider_azureml.client.routes import AEVA, SNAPSHOT_BLOB_CONTAINER
-from airflow_provider_azureml.emulator import (
+from airflow_provider_azureml.emulator.infrastructure.context import EmulatorConfig, Services
+from airflow_provider_azureml.emulator.infrastructure.faults import FaultInjector, FaultRule
+from airflow_provider_azureml.emulator.infrastructure.routing import RequestCounter, match_route
+from airflow_provider_azureml.emulator.infrastructure.tls import EmulatorCA
+from airflow_provider_azureml.emulator.routers import (
     admin,
-    aeva,
-    aeva_publish,
     artifacts,
     content,
     datastores,
     discovery,
     history,
+    pipelines,
+    publishing,
     studio,
 )
-from airflow_provider_azureml.emulator.backend import Backend
-from airflow_provider_azureml.emulator.context import EmulatorConfig, Services
-from airflow_provider_azureml.emulator.errors import ERRORS_BY_STATUS, BadRequest, EmulatorError, Unauthorized
-from airflow_provider_azureml.emulator.faults import FaultInjector, FaultRule
-from airflow_provider_azureml.emulator.models import (
+from airflow_provider_azureml.emulator.state.backend import Backend
+from airflow_provider_azureml.emulator.state.seed import Seed, apply_seed, load_seed
+from airflow_provider_azureml.emulator.state.state_file import StateFile
+from airflow_provider_azureml.emulator.wire.errors import (
+    ERRORS_BY_STATUS,
+    BadRequest,
+    EmulatorError,
+    Unauthorized,
+)
+from airflow_provider_azureml.emulator.wire.models import (
     AevaErrorResponse,
     AevaRootError,
     ErrorResponse,
     RootError,
 )
-from airflow_provider_azureml.emulator.routing import RequestCounter, match_route
-from airflow_provider_azureml.emulator.seed import Seed, apply_seed, load_seed
-from airflow_provider_azureml.emulator.state import StateFile
-from airflow_provider_azureml.emulator.tls import EmulatorCA
+from airflow_provider_azureml.emulator.wire.routes import AEVA_ROOT, SNAPSHOT_CONTAINER
 
 log = logging.getLogger("airflow_provider_azureml.emulator")
-AEVA_ROOT = AEVA.split("/subscriptions", 1)[0] + "/"  # "/pipelines/v1.0/"
+
 # A browser follows the Studio link without a token; the page shows what run history would.
 UNAUTHENTICATED_ROUTES = frozenset({"DISCOVERY", "STUDIO_RUN"})
 SIGNED_BLOB_ROUTES = frozenset({"PUT_SNAPSHOT_BLOB", "HEAD_SNAPSHOT_BLOB"})
@@ -93,7 +98,7 @@ def create_api(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     api.state.services = services
-    for module in (discovery, aeva, aeva_publish, history, artifacts, content, datastores, studio, admin):
+    for module in (discovery, pipelines, publishing, history, artifacts, content, datastores, studio, admin):
         api.include_router(module.router)
 
     @api.exception_handler(EmulatorError)
@@ -204,7 +209,7 @@ class EmulatorApp:
         if route == "GET_ARTIFACT_CONTENT":
             return self.services.signer.valid(params["container"], params["artifact_path"], signature)
         if route in SIGNED_BLOB_ROUTES:
-            return self.services.signer.valid(SNAPSHOT_BLOB_CONTAINER, params["blob_name"], signature)
+            return self.services.signer.valid(SNAPSHOT_CONTAINER, params["blob_name"], signature)
         return False
 
 

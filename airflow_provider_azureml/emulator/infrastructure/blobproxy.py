@@ -20,9 +20,9 @@ import re
 import socket
 import threading
 
-from airflow_provider_azureml.emulator.tls import BLOB_SUFFIX, EmulatorCA
+from airflow_provider_azureml.emulator.infrastructure.tls import BLOB_SUFFIX, EmulatorCA
 
-log = logging.getLogger("airflow_provider_azureml.emulator.blobproxy")
+log = logging.getLogger("airflow_provider_azureml.emulator.infrastructure.blobproxy")
 _BLOB_HOST = re.compile(r"^[a-z0-9]{3,24}\." + re.escape(BLOB_SUFFIX) + r"$")
 _CHUNK = 1 << 16
 _MAX_HEAD = 16 * 1024

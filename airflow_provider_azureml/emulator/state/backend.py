@@ -31,9 +31,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_azureml.client.statuses import RunStatus
-from airflow_provider_azureml.emulator.blobs import BlobStore
-from airflow_provider_azureml.emulator.commands import (
+from airflow_provider_azureml.emulator.execution.commands import (
     DRIVER_LOG,
     DataLayout,
     StepCommand,
@@ -42,22 +40,20 @@ from airflow_provider_azureml.emulator.commands import (
     output_folders,
     resolve,
 )
-from airflow_provider_azureml.emulator.errors import BadRequest, NotFound
-from airflow_provider_azureml.emulator.executor import Executor, RunJob, StepJob
-from airflow_provider_azureml.emulator.lifecycle import (
-    Durations,
-    StepSpec,
-    history_status,
-    open_plan,
-    plan_run,
-)
-from airflow_provider_azureml.emulator.odata import Clause, matches
-from airflow_provider_azureml.emulator.publishing import (
+from airflow_provider_azureml.emulator.execution.executor import Executor, RunJob, StepJob
+from airflow_provider_azureml.emulator.state.blobs import BlobStore
+from airflow_provider_azureml.emulator.state.catalog import (
     Catalog,
     node_parameter,
     ordered_module_nodes,
 )
-from airflow_provider_azureml.emulator.records import (
+from airflow_provider_azureml.emulator.state.lifecycle import (
+    Durations,
+    StepSpec,
+    open_plan,
+    plan_run,
+)
+from airflow_provider_azureml.emulator.state.records import (
     PARAMETER_TYPES_BY_CODE,
     RUN_ORIGIN,
     ArtifactFile,
@@ -74,7 +70,10 @@ from airflow_provider_azureml.emulator.records import (
     Submission,
     SubmitRequest,
 )
-from airflow_provider_azureml.emulator.state import StateFile
+from airflow_provider_azureml.emulator.state.state_file import StateFile
+from airflow_provider_azureml.emulator.wire.errors import BadRequest, NotFound
+from airflow_provider_azureml.emulator.wire.odata import Clause, matches
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus, history_status
 
 STOPPED_MESSAGE = (
     "The emulator stopped while this run was executing; its step processes were killed. Submit it again."

@@ -24,10 +24,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from airflow_provider_azureml.client.routes import SNAPSHOT_BLOB_CONTAINER
-from airflow_provider_azureml.emulator.blobs import BlobStore, file_hash
-from airflow_provider_azureml.emulator.commands import safe_relative
-from airflow_provider_azureml.emulator.errors import BadRequest, NotFound
+from airflow_provider_azureml.emulator.execution.commands import safe_relative
+from airflow_provider_azureml.emulator.state.blobs import BlobStore, file_hash
+from airflow_provider_azureml.emulator.wire.errors import BadRequest, NotFound
+from airflow_provider_azureml.emulator.wire.routes import SNAPSHOT_CONTAINER
 
 
 class _Record(BaseModel):
@@ -167,7 +167,7 @@ class Catalog:
     def new_upload_blobs(file_names: list[str]) -> dict[str, str]:
         """Fresh blob names for files about to be uploaded: the SDK PUTs with ``If-None-Match: *``."""
         folder = uuid.uuid4()
-        return {name: f"{SNAPSHOT_BLOB_CONTAINER}/{folder}/{name}" for name in file_names}
+        return {name: f"{SNAPSHOT_CONTAINER}/{folder}/{name}" for name in file_names}
 
     def latest_snapshot(self) -> SnapshotRecord | None:
         state = self._state()

@@ -13,15 +13,19 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 from starlette.datastructures import Headers
 
-from airflow_provider_azureml.emulator.commands import DEFAULT_DATASTORE
 from airflow_provider_azureml.emulator.connection import ADMIN_TOKEN_HEADER
-from airflow_provider_azureml.emulator.context import Context
-from airflow_provider_azureml.emulator.errors import ServiceUnavailable, Unauthorized, UnsupportedMediaType
-from airflow_provider_azureml.emulator.faults import FaultRule
-from airflow_provider_azureml.emulator.lifecycle import Durations
-from airflow_provider_azureml.emulator.records import Endpoint, Pipeline, Submission
-from airflow_provider_azureml.emulator.seed import DurationsSeed, EndpointSeed, PipelineSeed, apply_seed
-from airflow_provider_azureml.emulator.tls import BLOB_HOST
+from airflow_provider_azureml.emulator.execution.commands import DEFAULT_DATASTORE
+from airflow_provider_azureml.emulator.infrastructure.context import Context
+from airflow_provider_azureml.emulator.infrastructure.faults import FaultRule
+from airflow_provider_azureml.emulator.infrastructure.tls import BLOB_HOST
+from airflow_provider_azureml.emulator.state.lifecycle import Durations
+from airflow_provider_azureml.emulator.state.records import Endpoint, Pipeline, Submission
+from airflow_provider_azureml.emulator.state.seed import DurationsSeed, EndpointSeed, PipelineSeed, apply_seed
+from airflow_provider_azureml.emulator.wire.errors import (
+    ServiceUnavailable,
+    Unauthorized,
+    UnsupportedMediaType,
+)
 
 ADMIN_PREFIX = "/_emulator"
 READ_METHODS = frozenset({"GET", "HEAD"})

@@ -18,8 +18,8 @@ import time
 import uvicorn
 from starlette.types import Scope
 
-from airflow_provider_azureml.emulator.app import EmulatorApp
-from airflow_provider_azureml.emulator.blobproxy import BlobProxy
+from airflow_provider_azureml.emulator.infrastructure.app import EmulatorApp
+from airflow_provider_azureml.emulator.infrastructure.blobproxy import BlobProxy
 
 #: Where the proxy reaches the app when the app listens on every interface.
 _LOOPBACK_FOR = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}

@@ -8,11 +8,18 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.statuses import RunStatus
-from airflow_provider_azureml.emulator.context import Context, reached, utc
-from airflow_provider_azureml.emulator.errors import BadRequest
-from airflow_provider_azureml.emulator.models import (
+from airflow_provider_azureml.emulator.infrastructure.context import Context, reached, utc
+from airflow_provider_azureml.emulator.state.records import (
+    PARAMETER_TYPE_CODES,
+    Endpoint,
+    Pipeline,
+    PipelineRun,
+    StepRun,
+    SubmitRequest,
+)
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.errors import BadRequest
+from airflow_provider_azureml.emulator.wire.models import (
     DataTypeEntity,
     EntityInterface,
     InterfaceParameter,
@@ -26,14 +33,7 @@ from airflow_provider_azureml.emulator.models import (
     StatusBody,
     TaskStatus,
 )
-from airflow_provider_azureml.emulator.records import (
-    PARAMETER_TYPE_CODES,
-    Endpoint,
-    Pipeline,
-    PipelineRun,
-    StepRun,
-    SubmitRequest,
-)
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
 router = APIRouter()
 SUBMISSION = TypeAdapter(PipelineSubmissionInfo)

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.emulator.context import Context
-from airflow_provider_azureml.emulator.errors import NotFound
-from airflow_provider_azureml.emulator.models import (
+from airflow_provider_azureml.emulator.infrastructure.context import Context
+from airflow_provider_azureml.emulator.state.records import RUN_ORIGIN, ArtifactFile
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.errors import NotFound
+from airflow_provider_azureml.emulator.wire.models import (
     ArtifactContentInfo,
     ArtifactContentInfoPage,
     ArtifactDto,
     ArtifactPage,
 )
-from airflow_provider_azureml.emulator.records import RUN_ORIGIN, ArtifactFile
 
 router = APIRouter()
 

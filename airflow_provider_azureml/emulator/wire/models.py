@@ -20,8 +20,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel, to_pascal
 
-from airflow_provider_azureml.emulator.records import EntityStatus
-from airflow_provider_azureml.emulator.seed import Scalar, scalar_text
+from airflow_provider_azureml.emulator.state.records import EntityStatus
+from airflow_provider_azureml.emulator.state.seed import Scalar, scalar_text
 
 EMULATOR_USER_ID = "00000000-0000-0000-0000-00000000e0e0"
 

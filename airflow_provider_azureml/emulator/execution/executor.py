@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-from airflow_provider_azureml.client.statuses import RunStatus
-from airflow_provider_azureml.emulator.commands import StepCommand
-from airflow_provider_azureml.emulator.lifecycle import StepSpec, blocked
+from airflow_provider_azureml.emulator.execution.commands import StepCommand
+from airflow_provider_azureml.emulator.state.lifecycle import StepSpec, blocked
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
 log = logging.getLogger(__name__)
 #: Runs executing at once; later runs stay Queued, as on a busy compute cluster.

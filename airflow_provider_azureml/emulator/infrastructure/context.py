@@ -15,14 +15,14 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, Request
 from pydantic import TypeAdapter, ValidationError
 
-from airflow_provider_azureml.client.routes import Route
-from airflow_provider_azureml.emulator.backend import Backend
-from airflow_provider_azureml.emulator.errors import BadRequest
-from airflow_provider_azureml.emulator.faults import FaultInjector
-from airflow_provider_azureml.emulator.lifecycle import Durations
-from airflow_provider_azureml.emulator.routing import RequestCounter
-from airflow_provider_azureml.emulator.seed import DEFAULT_SEED, Seed
-from airflow_provider_azureml.emulator.tls import EmulatorCA
+from airflow_provider_azureml.emulator.infrastructure.faults import FaultInjector
+from airflow_provider_azureml.emulator.infrastructure.routing import RequestCounter
+from airflow_provider_azureml.emulator.infrastructure.tls import EmulatorCA
+from airflow_provider_azureml.emulator.state.backend import Backend
+from airflow_provider_azureml.emulator.state.lifecycle import Durations
+from airflow_provider_azureml.emulator.state.seed import DEFAULT_SEED, Seed
+from airflow_provider_azureml.emulator.wire.errors import BadRequest
+from airflow_provider_azureml.emulator.wire.routes import Route
 
 T = TypeVar("T")
 SCOPE_KEYS = ("subscription_id", "resource_group", "workspace_name")

@@ -8,12 +8,11 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Query
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.statuses import RunStatus
-from airflow_provider_azureml.emulator.context import Context, reached, utc
-from airflow_provider_azureml.emulator.errors import BadRequest
-from airflow_provider_azureml.emulator.lifecycle import history_status
-from airflow_provider_azureml.emulator.models import (
+from airflow_provider_azureml.emulator.infrastructure.context import Context, reached, utc
+from airflow_provider_azureml.emulator.state.records import PipelineRun, StepRun, experiment_id
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.errors import BadRequest
+from airflow_provider_azureml.emulator.wire.models import (
     ErrorResponse,
     QueryParams,
     RootError,
@@ -21,8 +20,8 @@ from airflow_provider_azureml.emulator.models import (
     RunDto,
     RunPage,
 )
-from airflow_provider_azureml.emulator.odata import parse_filter
-from airflow_provider_azureml.emulator.records import PipelineRun, StepRun, experiment_id
+from airflow_provider_azureml.emulator.wire.odata import parse_filter
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus, history_status
 
 router = APIRouter()
 QUERY = TypeAdapter(QueryParams)

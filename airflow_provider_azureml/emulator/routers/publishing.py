@@ -15,10 +15,12 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.emulator.aeva import endpoint_entity, etag, pipeline_entity
-from airflow_provider_azureml.emulator.context import Context, utc
-from airflow_provider_azureml.emulator.models import (
+from airflow_provider_azureml.emulator.infrastructure.context import Context, utc
+from airflow_provider_azureml.emulator.routers.pipelines import endpoint_entity, etag, pipeline_entity
+from airflow_provider_azureml.emulator.state.catalog import DataSourceRecord, ModuleRecord
+from airflow_provider_azureml.emulator.state.records import EndpointUpdate, PublishRequest
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.models import (
     DataSourceCreation,
     ModuleCreation,
     PipelineCreationInfo,
@@ -27,8 +29,6 @@ from airflow_provider_azureml.emulator.models import (
     PipelineEndpointUpdateBody,
     PipelineEntity,
 )
-from airflow_provider_azureml.emulator.publishing import DataSourceRecord, ModuleRecord
-from airflow_provider_azureml.emulator.records import EndpointUpdate, PublishRequest
 
 router = APIRouter()
 PIPELINE_CREATION = TypeAdapter(PipelineCreationInfo)

@@ -17,18 +17,18 @@ from urllib.parse import quote, unquote, urlsplit
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.routes import SNAPSHOT_BLOB_CONTAINER
-from airflow_provider_azureml.emulator.context import Context
-from airflow_provider_azureml.emulator.errors import BadRequest
-from airflow_provider_azureml.emulator.models import (
+from airflow_provider_azureml.emulator.infrastructure.context import Context
+from airflow_provider_azureml.emulator.infrastructure.tls import BLOB_HOST
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.errors import BadRequest
+from airflow_provider_azureml.emulator.wire.models import (
     FileNode,
     FileNodeList,
     GetBlobRequest,
     LatestSnapshot,
     SnapshotCreation,
 )
-from airflow_provider_azureml.emulator.tls import BLOB_HOST
+from airflow_provider_azureml.emulator.wire.routes import SNAPSHOT_CONTAINER
 
 router = APIRouter()
 GET_BLOB = TypeAdapter(GetBlobRequest)
@@ -39,8 +39,8 @@ _BLOCK_LIST_TAGS = ("Latest", "Committed", "Uncommitted")
 
 def blob_uri(ctx: Context, blob_name: str) -> str:
     """A signed URL for uploading ``blob_name`` (``snapshots/<guid>/<relative path>``)."""
-    name_in_container = blob_name.removeprefix(f"{SNAPSHOT_BLOB_CONTAINER}/")
-    signature = ctx.services.signer.sign(SNAPSHOT_BLOB_CONTAINER, name_in_container)
+    name_in_container = blob_name.removeprefix(f"{SNAPSHOT_CONTAINER}/")
+    signature = ctx.services.signer.sign(SNAPSHOT_CONTAINER, name_in_container)
     return f"https://{BLOB_HOST}/{quote(blob_name)}?sv={STORAGE_VERSION}&sr=b&sp=cw&sig={signature}"
 
 
@@ -108,7 +108,7 @@ async def put_blob(
     """Put Blob, Put Block (``comp=block``) and Put Block List (``comp=blocklist``): 201 each."""
     data = await ctx.request.body()
     _check_sha256(data, content_sha256)
-    name = f"{SNAPSHOT_BLOB_CONTAINER}/{blob_name}"
+    name = f"{SNAPSHOT_CONTAINER}/{blob_name}"
     blobs = ctx.backend.catalog.blobs
     if comp == "block" and block_id:
         blobs.put_block(name, block_id, data)
@@ -123,7 +123,7 @@ async def put_blob(
 
 @router.head(routes.HEAD_SNAPSHOT_BLOB.template)
 async def blob_properties(ctx: Context, blob_name: str) -> Response:
-    size = ctx.backend.catalog.blobs.size(f"{SNAPSHOT_BLOB_CONTAINER}/{blob_name}")
+    size = ctx.backend.catalog.blobs.size(f"{SNAPSHOT_CONTAINER}/{blob_name}")
     return Response(
         status_code=200,
         headers={

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from airflow_provider_azureml.emulator.errors import BadRequest
+from airflow_provider_azureml.emulator.wire.errors import BadRequest
 
 _VALUE = r"(?P<value>'(?:[^']|'')*'|[^\s()]+)"
 _PATTERNS = [
