@@ -213,7 +213,7 @@ def test_continue_on_step_failure_runs_independent_steps(
         "b": RunStatus.FAILED,
     }
     node_d = pipeline.step_by_name("d").node_id
-    assert emulator.backend.get_step(keep_going.id, node_d).status_at(1e9) == RunStatus.NOT_STARTED
+    assert emulator.backend.get_run(keep_going.id).steps[node_d].status_at(1e9) == RunStatus.NOT_STARTED
 
 
 def test_cancel_ends_canceled(sdk: SimpleNamespace, ws: Any, emulator: RunningEmulator) -> None:

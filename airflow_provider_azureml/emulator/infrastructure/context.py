@@ -8,7 +8,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -117,15 +116,6 @@ def validation_message(error: ValidationError) -> str:
         location = ".".join(str(part) for part in item["loc"]) or "body"
         problems.append(f"{location}: {item['msg']}")
     return "Invalid request body: " + "; ".join(problems)
-
-
-def utc(epoch: float) -> datetime:
-    return datetime.fromtimestamp(epoch, tz=UTC)
-
-
-def reached(submitted_at: float, at: float | None, offset: float) -> datetime | None:
-    """Wall time of timeline offset ``at`` if the run's clock (``offset``) has passed it, else None."""
-    return utc(submitted_at + at) if at is not None and at <= offset else None
 
 
 Context = Annotated[RequestContext, Depends(RequestContext)]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.emulator.infrastructure.context import Context, reached, utc
-from airflow_provider_azureml.emulator.state.records import PipelineRun, StepRun, experiment_id
+from airflow_provider_azureml.emulator.infrastructure.context import Context
+from airflow_provider_azureml.emulator.state.records import experiment_id
+from airflow_provider_azureml.emulator.state.views import ROOT_RUN_TYPE, STEP_RUN_TYPE, RunView
 from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.emulator.wire.errors import BadRequest
 from airflow_provider_azureml.emulator.wire.models import (
@@ -21,7 +22,6 @@ from airflow_provider_azureml.emulator.wire.models import (
     RunPage,
 )
 from airflow_provider_azureml.emulator.wire.odata import parse_filter
-from airflow_provider_azureml.emulator.wire.statuses import RunStatus, history_status
 
 router = APIRouter()
 QUERY = TypeAdapter(QueryParams)
@@ -35,63 +35,42 @@ SORT_FIELDS = {
 T = TypeVar("T")
 
 
-def run_dto(ctx: Context, run: PipelineRun, step: StepRun | None) -> RunDto:
-    """The ``RunDto`` of a pipeline run (``step`` None) or of one of its step runs, as of now."""
-    offset = ctx.backend.offset(run)
-    timeline = step.timeline if step else run.timeline
-    status = timeline.status_at(offset)
-    started = reached(run.submitted_at, timeline.entered(RunStatus.RUNNING), offset)
-    ended = reached(run.submitted_at, timeline.ends_at, offset)
-    common: dict[str, Any] = {
-        "root_run_id": run.root_run_id,
-        "experiment_id": experiment_id(run.experiment_name),
-        "status": history_status(status),
-        "start_time_utc": started,
-        "end_time_utc": ended,
-        "target": "emulator",
-        "created_utc": utc(run.submitted_at + ctx.backend.created_offset(step)),
-    }
-    if step is None:
-        return RunDto(
-            run_id=run.run_id,
-            parent_run_id=run.parent_run_id,
-            run_number=run.run_number,
-            run_type="azureml.PipelineRun",
-            description=run.description,
-            tags=run.tags,
-            properties=run.properties,
-            data_container_id=f"dcid.{run.run_id}",
-            error=_root_error(run) if status == RunStatus.FAILED else None,
-            **common,
-        )
+def run_dto(view: RunView) -> RunDto:
+    """The ``RunDto`` of a pipeline run or of one of its step runs."""
+    run, step = view.run, view.step
     return RunDto(
-        run_id=step.run_id,
-        parent_run_id=run.run_id,
-        run_number=step.run_number,
-        run_type="azureml.StepRun",
-        name=step.name,
-        display_name=step.name,
-        tags=ctx.backend.step_tags(run, step),
-        properties={
-            "azureml.runsource": "azureml.StepRun",
-            "azureml.nodeid": step.node_id,
-            "StepType": "emulated",
-        },
-        data_container_id=f"dcid.{step.run_id}",
-        error=_step_error(step) if status == RunStatus.FAILED else None,
-        **common,
+        run_id=view.run_id,
+        root_run_id=run.root_run_id,
+        parent_run_id=run.run_id if step else run.parent_run_id,
+        experiment_id=experiment_id(run.experiment_name),
+        run_number=step.run_number if step else run.run_number,
+        run_type=STEP_RUN_TYPE if step else ROOT_RUN_TYPE,
+        name=step.name if step else None,
+        display_name=step.name if step else None,
+        description=None if step else run.description,
+        status=view.history_status,
+        start_time_utc=view.started_at,
+        end_time_utc=view.ended_at,
+        created_utc=view.created_at,
+        target="emulator",
+        tags=view.tags,
+        properties=view.properties,
+        data_container_id=f"dcid.{view.run_id}",
+        error=run_error(view),
     )
 
 
-def _step_error(step: StepRun) -> ErrorResponse:
-    return ErrorResponse(error=RootError(code="UserError", message=step.error or "The step failed."))
-
-
-def _root_error(run: PipelineRun) -> ErrorResponse:
-    failed = run.steps[run.failed_node_id] if run.failed_node_id else None
-    details = [_step_error(failed).error.model_copy(update={"target": failed.name})] if failed else []
-    message = run.error_message() or "The pipeline run failed."
-    return ErrorResponse(error=RootError(code="UserError", message=message, details=details))
+def run_error(view: RunView) -> ErrorResponse | None:
+    """A failed run's error; the root run's lists its failing step's error as a detail."""
+    if view.error is None:
+        return None
+    failed = view.failed_step
+    details = (
+        [RootError(code="UserError", message=failed.error or "The step failed.", target=failed.name)]
+        if failed
+        else []
+    )
+    return ErrorResponse(error=RootError(code="UserError", message=view.error, details=details))
 
 
 def _sorted(dtos: list[RunDto], orderby: str | None) -> list[RunDto]:
@@ -120,12 +99,12 @@ def _page(items: Sequence[T], top: int | None, token: str | None) -> tuple[list[
 
 @router.get(routes.GET_RUN.template)
 async def get_run(ctx: Context, experiment_name: str, run_id: str) -> RunDto:
-    return run_dto(ctx, *ctx.backend.get_history_run(experiment_name, run_id))
+    return run_dto(ctx.backend.history_view(experiment_name, run_id))
 
 
 @router.get(routes.GET_RUN_DETAILS.template)
 async def get_run_details(ctx: Context, experiment_name: str, run_id: str) -> RunDetailsDto:
-    dto = run_dto(ctx, *ctx.backend.get_history_run(experiment_name, run_id))
+    dto = run_dto(ctx.backend.history_view(experiment_name, run_id))
     return RunDetailsDto(
         run_id=dto.run_id,
         target=dto.target,
@@ -146,8 +125,7 @@ async def get_run_children(
     orderby: Annotated[str | None, Query(alias="$orderby")] = None,
     continuation_token: Annotated[str | None, Query(alias="continuationToken")] = None,
 ) -> RunPage:
-    run, _ = ctx.backend.get_history_run(experiment_name, run_id)
-    dtos = [run_dto(ctx, run, step) for step in ctx.backend.children(experiment_name, run_id)]
+    dtos = [run_dto(view) for view in ctx.backend.children(experiment_name, run_id)]
     value, token = _page(_sorted(dtos, orderby), top, continuation_token)
     return RunPage(value=value, continuation_token=token)
 
@@ -155,7 +133,7 @@ async def get_run_children(
 @router.post(routes.QUERY_RUNS.template)
 async def query_runs(ctx: Context, experiment_name: str) -> RunPage:
     params = await ctx.body(QUERY)
-    records = ctx.backend.query_runs(experiment_name, parse_filter(params.filter))
-    dtos = [run_dto(ctx, run, step) for run, step in records]
+    views = ctx.backend.query_runs(experiment_name, parse_filter(params.filter))
+    dtos = [run_dto(view) for view in views]
     value, token = _page(_sorted(dtos, params.orderby), params.top, params.continuation_token)
     return RunPage(value=value, continuation_token=token)

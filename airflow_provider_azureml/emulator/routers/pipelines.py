@@ -8,15 +8,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Header, Query, Response
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.emulator.infrastructure.context import Context, reached, utc
+from airflow_provider_azureml.emulator.infrastructure.context import Context
 from airflow_provider_azureml.emulator.state.records import (
     PARAMETER_TYPE_CODES,
     Endpoint,
     Pipeline,
-    PipelineRun,
-    StepRun,
     SubmitRequest,
 )
+from airflow_provider_azureml.emulator.state.views import RunView, utc
 from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.emulator.wire.errors import BadRequest
 from airflow_provider_azureml.emulator.wire.models import (
@@ -33,7 +32,6 @@ from airflow_provider_azureml.emulator.wire.models import (
     StatusBody,
     TaskStatus,
 )
-from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
 router = APIRouter()
 SUBMISSION = TypeAdapter(PipelineSubmissionInfo)
@@ -101,40 +99,38 @@ def endpoint_entity(ctx: Context, endpoint: Endpoint) -> PipelineEndpointEntity:
     )
 
 
-def run_entity(ctx: Context, run: PipelineRun) -> PipelineRunEntity:
-    offset = ctx.backend.offset(run)
-    status = run.timeline.status_at(offset)
+def run_entity(view: RunView) -> PipelineRunEntity:
+    run = view.run
     return PipelineRunEntity(
         id=run.run_id,
         description=run.description,
         graph_id=run.graph_id,
         pipeline_id=run.pipeline_id,
         run_history_experiment_name=run.experiment_name,
-        has_errors=status == RunStatus.FAILED,
+        has_errors=view.failed,
         parameter_assignments=run.parameters,
         total_run_steps=len(run.steps),
         status=PipelineRunStatus(
-            status_code=status,
-            status_detail=run.error_message() if status == RunStatus.FAILED else None,
-            creation_time=utc(run.submitted_at),
-            end_time=reached(run.submitted_at, run.timeline.ends_at, offset),
+            status_code=view.status,
+            status_detail=view.error,
+            creation_time=view.submitted_at,
+            end_time=view.ended_at,
         ),
         tags=run.tags,
         properties=run.properties,
-        etag=etag(run.run_id, status),
-        created_date=utc(run.submitted_at),
-        last_modified_date=utc(run.submitted_at),
+        etag=etag(run.run_id, view.status),
+        created_date=view.submitted_at,
+        last_modified_date=view.submitted_at,
     )
 
 
-def task_status(ctx: Context, run: PipelineRun, step: StepRun) -> TaskStatus:
-    offset = ctx.backend.offset(run)
+def task_status(view: RunView) -> TaskStatus:
     return TaskStatus(
-        status_code=step.status_at(offset),
-        creation_time=utc(run.submitted_at),
-        start_time=reached(run.submitted_at, step.timeline.entered(RunStatus.RUNNING), offset),
-        end_time=reached(run.submitted_at, step.timeline.ends_at, offset),
-        run_id=step.run_id if step.timeline.started_before(offset) else None,
+        status_code=view.status,
+        creation_time=view.submitted_at,
+        start_time=view.started_at,
+        end_time=view.ended_at,
+        run_id=view.run_id if view.exists_in_history else None,
     )
 
 
@@ -199,7 +195,7 @@ async def submit_pipeline(
     ctx: Context, pipeline_id: str, parent_run_id: Annotated[str | None, Query(alias="parentRunId")] = None
 ) -> PipelineRunEntity:
     request = await _submit_request(ctx, parent_run_id)
-    return run_entity(ctx, ctx.backend.submit_pipeline(pipeline_id, request))
+    return run_entity(ctx.backend.submit_pipeline(pipeline_id, request))
 
 
 @router.post(routes.SUBMIT_ENDPOINT.template)
@@ -210,7 +206,7 @@ async def submit_endpoint(
     pipeline_version: Annotated[str | None, Query(alias="pipelineVersion")] = None,
 ) -> PipelineRunEntity:
     request = await _submit_request(ctx, parent_run_id)
-    return run_entity(ctx, ctx.backend.submit_endpoint(endpoint_id, pipeline_version, request))
+    return run_entity(ctx.backend.submit_endpoint(endpoint_id, pipeline_version, request))
 
 
 @router.post(routes.SUBMIT_ENDPOINT_VERSION.template)
@@ -227,12 +223,12 @@ async def submit_endpoint_version(
             f"pipelineVersion '{query_version}' in the query differs from '{pipeline_version}' in the path."
         )
     request = await _submit_request(ctx, parent_run_id)
-    return run_entity(ctx, ctx.backend.submit_endpoint(endpoint_id, pipeline_version, request))
+    return run_entity(ctx.backend.submit_endpoint(endpoint_id, pipeline_version, request))
 
 
 @router.get(routes.GET_PIPELINE_RUN.template)
 async def get_pipeline_run(ctx: Context, run_id: str) -> PipelineRunEntity:
-    return run_entity(ctx, ctx.backend.get_run(run_id))
+    return run_entity(ctx.backend.view(run_id))
 
 
 @router.delete(routes.CANCEL_PIPELINE_RUN.template)
@@ -243,7 +239,7 @@ async def cancel_pipeline_run(ctx: Context, run_id: str) -> Response:
 
 @router.get(routes.PIPELINE_RUNS_OF_PIPELINE.template)
 async def runs_of_pipeline(ctx: Context, pipeline_id: str) -> list[PipelineRunEntity]:
-    return [run_entity(ctx, run) for run in ctx.backend.runs_of_pipeline(pipeline_id)]
+    return [run_entity(view) for view in ctx.backend.runs_of_pipeline(pipeline_id)]
 
 
 @router.post(routes.NODE_STATUS.template)
@@ -252,14 +248,12 @@ async def node_status(ctx: Context, run_id: str) -> str:
     node_ids = await ctx.body(NodeIds)
     if len(node_ids) != 1:
         raise BadRequest(f"Expected exactly one node id in the body, got {len(node_ids)}.")
-    run = ctx.backend.get_run(run_id)
-    return ctx.backend.get_step(run_id, node_ids[0]).status_at(ctx.backend.offset(run))
+    return ctx.backend.step_view(run_id, node_ids[0]).status
 
 
 @router.post(routes.ALL_NODES_STATUS.template)
 async def all_nodes_status(ctx: Context, run_id: str) -> dict[str, TaskStatus]:
-    run = ctx.backend.get_run(run_id)
-    return {node_id: task_status(ctx, run, step) for node_id, step in run.steps.items()}
+    return {node_id: task_status(view) for node_id, view in ctx.backend.step_views(run_id).items()}
 
 
 @router.get(routes.LIST_ENDPOINTS.template)

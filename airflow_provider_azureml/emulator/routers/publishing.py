@@ -15,10 +15,11 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import TypeAdapter
 
-from airflow_provider_azureml.emulator.infrastructure.context import Context, utc
+from airflow_provider_azureml.emulator.infrastructure.context import Context
 from airflow_provider_azureml.emulator.routers.pipelines import endpoint_entity, etag, pipeline_entity
 from airflow_provider_azureml.emulator.state.catalog import DataSourceRecord, ModuleRecord
 from airflow_provider_azureml.emulator.state.records import EndpointUpdate, PublishRequest
+from airflow_provider_azureml.emulator.state.views import utc
 from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.emulator.wire.models import (
     DataSourceCreation,

@@ -12,7 +12,6 @@ from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
 from airflow_provider_azureml.emulator.infrastructure.context import Context
-from airflow_provider_azureml.emulator.routers.history import run_dto
 from airflow_provider_azureml.emulator.wire import routes
 
 router = APIRouter()
@@ -26,25 +25,24 @@ def _table(rows: dict[str, str]) -> str:
 
 @router.get(routes.STUDIO_RUN.template, response_class=HTMLResponse)
 async def studio_run(ctx: Context, run_id: str) -> HTMLResponse:
-    run = ctx.backend.get_run(run_id)
-    root = run_dto(ctx, run, None)
+    root = ctx.backend.view(run_id)
+    run = root.run
     sections = [
         f"<h1>Pipeline run {escape(run.run_id)}</h1>",
         f"<p>Experiment <b>{escape(run.experiment_name)}</b>, pipeline {escape(run.pipeline_id)}: "
-        f"<b>{escape(root.status or '')}</b></p>",
-        f"<p>{escape(root.error.error.message)}</p>" if root.error and root.error.error else "",
+        f"<b>{escape(root.history_status)}</b></p>",
+        f"<p>{escape(root.error)}</p>" if root.error else "",
         "<h2>Parameters</h2>" + _table(run.parameters),
         "<h2>Tags</h2>" + _table(run.tags),
         "<h2>Steps</h2>",
     ]
-    for step in run.steps.values():
-        dto = run_dto(ctx, run, step)
+    for step in ctx.backend.step_views(run_id).values():
+        assert step.step is not None
         log = ctx.backend.artifacts(f"dcid.{step.run_id}")
         tail = "\n".join(log[0].content.splitlines()[-LOG_TAIL_LINES:]) if log else ""
-        error = dto.error.error.message if dto.error and dto.error.error else ""
         sections.append(
-            f"<h3>{escape(step.name)}: {escape(dto.status or '')}</h3>"
-            + (f"<p>{escape(error)}</p>" if error else "")
+            f"<h3>{escape(step.step.name)}: {escape(step.history_status)}</h3>"
+            + (f"<p>{escape(step.error)}</p>" if step.error else "")
             + (f"<pre>{escape(tail)}</pre>" if tail else "")
         )
     title = f"Azure ML emulator: run {escape(run.run_id)}"

@@ -71,9 +71,10 @@ from airflow_provider_azureml.emulator.state.records import (
     SubmitRequest,
 )
 from airflow_provider_azureml.emulator.state.state_file import StateFile
+from airflow_provider_azureml.emulator.state.views import RunView
 from airflow_provider_azureml.emulator.wire.errors import BadRequest, NotFound
 from airflow_provider_azureml.emulator.wire.odata import Clause, matches
-from airflow_provider_azureml.emulator.wire.statuses import RunStatus, history_status
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
 STOPPED_MESSAGE = (
     "The emulator stopped while this run was executing; its step processes were killed. Submit it again."
@@ -374,11 +375,11 @@ class Backend:
         return [p for p in pipelines if not active_only or p.status == "Active"]
 
     # -- submission ------------------------------------------------------------------------------------
-    def submit_pipeline(self, pipeline_id: str, request: SubmitRequest) -> PipelineRun:
+    def submit_pipeline(self, pipeline_id: str, request: SubmitRequest) -> RunView:
         with self._lock:
-            return self._submit(self.get_pipeline(pipeline_id), request, None, None)
+            return self._view(self._submit(self.get_pipeline(pipeline_id), request, None, None))
 
-    def submit_endpoint(self, endpoint_id: str, version: str | None, request: SubmitRequest) -> PipelineRun:
+    def submit_endpoint(self, endpoint_id: str, version: str | None, request: SubmitRequest) -> RunView:
         with self._lock:
             endpoint = self.get_endpoint(endpoint_id)
             if endpoint.status != "Active":
@@ -394,7 +395,7 @@ class Backend:
                     target="pipelineVersion",
                 )
             pipeline = self.get_pipeline(endpoint.pipeline_ids[int(version)])
-            return self._submit(pipeline, request, endpoint.id, version)
+            return self._view(self._submit(pipeline, request, endpoint.id, version))
 
     def _submit(
         self, pipeline: Pipeline, request: SubmitRequest, endpoint_id: str | None, version: str | None
@@ -529,80 +530,77 @@ class Backend:
             raise NotFound(f"Pipeline run '{run_id}' was not found.", target="pipelineRunId")
         return run
 
-    def runs_of_pipeline(self, pipeline_id: str) -> list[PipelineRun]:
-        self.get_pipeline(pipeline_id)
-        with self._lock:
-            return [run for run in self._state.runs.values() if run.pipeline_id == pipeline_id]
+    def _view(self, run: PipelineRun, step: StepRun | None = None) -> RunView:
+        return RunView(run, step, self.offset(run))
 
-    def cancel_run(self, run_id: str) -> PipelineRun:
+    def view(self, run_id: str) -> RunView:
+        """Pipeline run ``run_id`` as it stands now."""
+        with self._lock:
+            return self._view(self.get_run(run_id))
+
+    def step_views(self, run_id: str) -> dict[str, RunView]:
+        """Every step run of ``run_id`` now, by node id, started or not (as AEVA lists nodes)."""
+        with self._lock:
+            run = self.get_run(run_id)
+            return {node_id: self._view(run, step) for node_id, step in run.steps.items()}
+
+    def step_view(self, run_id: str, node_id: str) -> RunView:
+        with self._lock:
+            run = self.get_run(run_id)
+            step = run.steps.get(node_id)
+            if step is None:
+                raise NotFound(f"Node '{node_id}' is not part of pipeline run '{run_id}'.", target="nodeId")
+            return self._view(run, step)
+
+    def runs_of_pipeline(self, pipeline_id: str) -> list[RunView]:
+        with self._lock:
+            self.get_pipeline(pipeline_id)
+            return [self._view(run) for run in self._state.runs.values() if run.pipeline_id == pipeline_id]
+
+    def cancel_run(self, run_id: str) -> None:
         """Request cancellation; a run already in a terminal status is left unchanged."""
         with self._lock:
             run = self.get_run(run_id)
             at = self.offset(run)
             if run.timeline.status_at(at) in RunStatus.TERMINAL:
-                return run
+                return
             if run.executed:
-                return self._cancel_execution(run)
+                self._cancel_execution(run)
+                return
             run.timeline = run.timeline.cancel(at, run.cancel_duration)
             for step in run.steps.values():
                 step.timeline = step.timeline.cancel(at, run.cancel_duration)
             self._changed()
-            return run
 
-    def get_step(self, run_id: str, node_id: str) -> StepRun:
-        step = self.get_run(run_id).steps.get(node_id)
-        if step is None:
-            raise NotFound(f"Node '{node_id}' is not part of pipeline run '{run_id}'.", target="nodeId")
-        return step
-
-    def get_history_run(self, experiment: str, run_id: str) -> tuple[PipelineRun, StepRun | None]:
-        """A root run or step run of ``experiment`` as run history sees it."""
-        found = self._history_index.get(run_id)
-        if found is None or found[0].experiment_name != experiment:
-            raise NotFound(f"Run '{run_id}' was not found in experiment '{experiment}'.", target="runId")
-        return found
-
-    def started_steps(self, run: PipelineRun) -> list[StepRun]:
-        """Step runs exist in run history once they have started, as on the service."""
-        at = self.offset(run)
-        return [step for step in run.steps.values() if step.timeline.started_before(at)]
-
-    def children(self, experiment: str, run_id: str) -> list[StepRun]:
-        run, step = self.get_history_run(experiment, run_id)
-        return [] if step is not None else self.started_steps(run)
-
-    def query_runs(self, experiment: str, clauses: list[Clause]) -> list[tuple[PipelineRun, StepRun | None]]:
-        """Runs of ``experiment`` (roots and started steps) matching every clause."""
-        found = []
+    def history_view(self, experiment: str, run_id: str) -> RunView:
+        """A root run or step run of ``experiment`` as run history sees it now."""
         with self._lock:
-            runs = list(self._state.runs.values())
-        for run in runs:
-            if run.experiment_name != experiment:
-                continue
-            for record in [(run, None), *((run, step) for step in self.started_steps(run))]:
-                if matches(clauses, self.history_fields(*record)):
-                    found.append(record)
-        return found
+            found = self._history_index.get(run_id)
+            view = self._view(*found) if found is not None else None
+        if view is None or view.run.experiment_name != experiment or not view.exists_in_history:
+            raise NotFound(f"Run '{run_id}' was not found in experiment '{experiment}'.", target="runId")
+        return view
 
-    def history_fields(self, run: PipelineRun, step: StepRun | None) -> dict[str, Any]:
-        """The fields an OData filter can name, for a root run or a step run."""
-        timeline = step.timeline if step else run.timeline
-        return {
-            "Tags": self.step_tags(run, step) if step else run.tags,
-            "Properties": {} if step else run.properties,
-            "Status": history_status(timeline.status_at(self.offset(run))),
-            "CreatedUtc": run.submitted_at + self.created_offset(step),
-            "RunId": step.run_id if step else run.run_id,
-        }
+    def _history_views(self, run: PipelineRun) -> list[RunView]:
+        """The root run and the step runs that exist in run history (the started ones), now."""
+        views = [self._view(run), *(self._view(run, step) for step in run.steps.values())]
+        return [view for view in views if view.exists_in_history]
 
-    @staticmethod
-    def created_offset(step: StepRun | None) -> float:
-        """A step run is created in run history when it starts; the root run on submission."""
-        return (step.timeline.entered(RunStatus.RUNNING) or 0.0) if step else 0.0
+    def children(self, experiment: str, run_id: str) -> list[RunView]:
+        parent = self.history_view(experiment, run_id)
+        with self._lock:
+            return [] if parent.step is not None else self._history_views(parent.run)[1:]
 
-    @staticmethod
-    def step_tags(run: PipelineRun, step: StepRun) -> dict[str, str]:
-        return {"azureml.nodeid": step.node_id, "azureml.pipeline": run.run_id}
+    def query_runs(self, experiment: str, clauses: list[Clause]) -> list[RunView]:
+        """Runs of ``experiment`` (roots and started steps) matching every clause."""
+        with self._lock:
+            views = [
+                view
+                for run in self._state.runs.values()
+                if run.experiment_name == experiment
+                for view in self._history_views(run)
+            ]
+        return [view for view in views if matches(clauses, view.filter_fields())]
 
     def submissions(self) -> list[Submission]:
         with self._lock:
@@ -611,17 +609,15 @@ class Backend:
     # -- artifacts -------------------------------------------------------------------------------------
     def artifacts(self, container: str) -> list[ArtifactFile]:
         """Files of a run's data container (``dcid.{runId}``): a driver log per started step."""
-        run_id = container.removeprefix("dcid.")
-        found = self._history_index.get(run_id)
-        if found is None or not container.startswith("dcid."):
+        with self._lock:
+            found = self._history_index.get(container.removeprefix("dcid."))
+            view = self._view(*found) if found is not None and container.startswith("dcid.") else None
+        if view is None:
             raise NotFound(f"Artifact container '{container}' was not found.", target="container")
-        run, step = found
-        if step is None or step not in self.started_steps(run):
+        if view.step is None or not view.exists_in_history:
             return []
         return [
-            ArtifactFile(
-                origin=RUN_ORIGIN, container=container, path=DRIVER_LOG, content=self._log(run, step)
-            )
+            ArtifactFile(origin=RUN_ORIGIN, container=container, path=DRIVER_LOG, content=self._log(view))
         ]
 
     def artifact(self, container: str, path: str) -> ArtifactFile:
@@ -630,28 +626,13 @@ class Backend:
                 return artifact
         raise NotFound(f"Artifact '{path}' was not found in container '{container}'.", target="path")
 
-    def _log(self, run: PipelineRun, step: StepRun) -> str:
-        """A driver log as far as the step has got; a failed step's ends with its traceback."""
-        if run.executed:
-            path = self.layout.step_log(run.run_id, step.run_id)
-            return path.read_text(errors="replace") if path.is_file() else ""
-        status = step.status_at(self.offset(run))
-        arguments = " ".join(f"--{name} {value}" for name, value in sorted(run.parameters.items()))
-        lines = [
-            f"[emulator] step '{step.name}' (node {step.node_id}) of pipeline run {run.run_id}",
-            f"[emulator] running: python {step.script} {arguments}".rstrip(),
-        ]
-        if status == RunStatus.FAILED:
-            lines += [
-                "Traceback (most recent call last):",
-                f'  File "{step.script}", line 1, in <module>',
-                f"UserError: {step.error}",
-            ]
-        elif status == RunStatus.FINISHED:
-            lines.append("[emulator] step completed successfully")
-        elif status == RunStatus.CANCELED:
-            lines.append("[emulator] step canceled")
-        return "\n".join(lines) + "\n"
+    def _log(self, view: RunView) -> str:
+        """An executed step's real output so far, or a simulated step's log."""
+        assert view.step is not None
+        if not view.run.executed:
+            return view.simulated_log()
+        path = self.layout.step_log(view.run.run_id, view.step.run_id)
+        return path.read_text(errors="replace") if path.is_file() else ""
 
     # -- execution (the executor's RunRecorder) -----------------------------------------------------------
     def _run_job(self, pipeline: Pipeline, run: PipelineRun, continue_on_failure: bool) -> RunJob:
@@ -755,7 +736,7 @@ class Backend:
                     step.timeline = step.timeline.conclude(at, RunStatus.CANCELED)
             self._changed()
 
-    def _cancel_execution(self, run: PipelineRun) -> PipelineRun:
+    def _cancel_execution(self, run: PipelineRun) -> None:
         """CancelRequested now; Canceled once the executor has killed the step's processes."""
         at = self.offset(run)
         if run.timeline.final_status != RunStatus.CANCEL_REQUESTED:
@@ -768,7 +749,6 @@ class Backend:
             self._executor.cancel(run.run_id)
         else:  # not reachable through restarts (restored runs are ended at load), but never hang
             self.run_ended(run.run_id)
-        return run
 
     def _end_interrupted_runs(self, message: str) -> None:
         """Executed runs not over yet end now (the emulator stops, or restarted): Failed with ``message``."""
