@@ -377,7 +377,7 @@ def test_unexpected_errors_are_500_without_traceback(
     def explode(pipeline_id: str) -> Any:
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(emulator.backend, "get_pipeline", explode)
+    monkeypatch.setattr(emulator.backend.registry, "get_pipeline", explode)
 
     response = client.get(url(emulator.url, routes.GET_PIPELINE, pipeline_id=TRAINING_V1))
 

@@ -195,7 +195,7 @@ def test_continue_on_step_failure_runs_independent_steps(
             "behaviour": {"fail": {"step": "b", "message": "b broke"}},
         }
     )
-    pipeline = emulator.backend.register_pipeline(seed.to_pipeline(0.0))
+    pipeline = emulator.backend.registry.register_pipeline(seed.to_pipeline(0.0))
     published = sdk.PublishedPipeline.get(ws, pipeline.id)
 
     keep_going = published.submit(ws, "referee", continue_on_step_failure=True)

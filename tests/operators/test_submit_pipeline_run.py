@@ -118,7 +118,9 @@ def test_unknown_parameter_message_lists_the_declared_ones(emulator_conn):
 
 def test_disabled_endpoint_is_refused(emulator_conn):
     backend = emulator_conn.backend
-    backend.register_endpoint(backend.get_endpoint(ENDPOINT_ID).model_copy(update={"status": "Disabled"}))
+    backend.registry.register_endpoint(
+        backend.registry.get_endpoint(ENDPOINT_ID).model_copy(update={"status": "Disabled"})
+    )
     with pytest.raises(AirflowFailException, match="Disabled"):
         operator(pipeline_endpoint_name="training-endpoint").execute(make_context())
     assert emulator_conn.backend.submissions() == []

@@ -138,13 +138,13 @@ async def submissions(ctx: Context) -> list[Submission]:
 @router.post("/pipelines")
 async def register_pipeline(ctx: Context) -> Pipeline:
     seed = await ctx.body(PIPELINE_SEED)
-    return ctx.backend.register_pipeline(seed.to_pipeline(ctx.backend.clock()))
+    return ctx.backend.registry.register_pipeline(seed.to_pipeline(ctx.backend.clock()))
 
 
 @router.post("/endpoints")
 async def register_endpoint(ctx: Context) -> Endpoint:
     seed = await ctx.body(ENDPOINT_SEED)
-    return ctx.backend.register_endpoint(seed.to_endpoint(ctx.backend.clock()))
+    return ctx.backend.registry.register_endpoint(seed.to_endpoint(ctx.backend.clock()))
 
 
 @router.put("/durations")

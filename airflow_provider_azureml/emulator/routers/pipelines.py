@@ -160,28 +160,28 @@ async def create_data_type(ctx: Context) -> DataTypeEntity:
 
 @router.get(routes.LIST_PIPELINES.template)
 async def list_pipelines(ctx: Context, active_only: ActiveOnly = True) -> list[PipelineEntity]:
-    return [pipeline_entity(ctx, p) for p in ctx.backend.list_pipelines(active_only)]
+    return [pipeline_entity(ctx, p) for p in ctx.backend.registry.list_pipelines(active_only)]
 
 
 @router.get(routes.GET_PIPELINE.template)
 async def get_pipeline(ctx: Context, pipeline_id: str) -> PipelineEntity:
-    return pipeline_entity(ctx, ctx.backend.get_pipeline(pipeline_id))
+    return pipeline_entity(ctx, ctx.backend.registry.get_pipeline(pipeline_id))
 
 
 @router.put(routes.SET_PIPELINE_STATUS.template)
 async def set_pipeline_status(ctx: Context, pipeline_id: str) -> Response:
-    ctx.backend.set_pipeline_status(pipeline_id, await ctx.body(StatusBody))
+    ctx.backend.registry.set_pipeline_status(pipeline_id, await ctx.body(StatusBody))
     return Response(status_code=200)
 
 
 @router.get(routes.GET_GRAPH.template)
 async def get_graph(ctx: Context, graph_id: str) -> dict[str, Any]:
-    return ctx.backend.get_graph(graph_id).graph
+    return ctx.backend.registry.get_graph(graph_id).graph
 
 
 @router.get(routes.GET_GRAPH_INTERFACE.template)
 async def get_graph_interface(ctx: Context, graph_id: str) -> EntityInterface:
-    pipeline = ctx.backend.get_graph(graph_id)
+    pipeline = ctx.backend.registry.get_graph(graph_id)
     return EntityInterface(
         parameters=[
             InterfaceParameter(name=p.name, default_value=p.default, type=PARAMETER_TYPE_CODES[p.type])
@@ -262,24 +262,26 @@ async def list_endpoints(
     active_only: ActiveOnly = True,
     batch_size: Annotated[int | None, Header(alias="BatchSize", ge=1)] = None,
 ) -> list[PipelineEndpointEntity]:
-    endpoints = ctx.backend.list_endpoints(active_only)[:batch_size]
+    endpoints = ctx.backend.registry.list_endpoints(active_only)[:batch_size]
     return [endpoint_entity(ctx, endpoint) for endpoint in endpoints]
 
 
 @router.get(routes.GET_ENDPOINT.template)
 async def get_endpoint(ctx: Context, endpoint_id: str) -> PipelineEndpointEntity:
-    return endpoint_entity(ctx, ctx.backend.get_endpoint(endpoint_id))
+    return endpoint_entity(ctx, ctx.backend.registry.get_endpoint(endpoint_id))
 
 
 @router.get(routes.GET_ENDPOINT_BY_NAME.template)
 async def get_endpoint_by_name(
     ctx: Context, name: Annotated[str, Query(alias="Name")]
 ) -> PipelineEndpointEntity:
-    return endpoint_entity(ctx, ctx.backend.get_endpoint_by_name(name))
+    return endpoint_entity(ctx, ctx.backend.registry.get_endpoint_by_name(name))
 
 
 @router.get(routes.ENDPOINT_PIPELINES.template)
 async def endpoint_pipelines(
     ctx: Context, endpoint_id: str, active_only: ActiveOnly = True
 ) -> list[PipelineEntity]:
-    return [pipeline_entity(ctx, p) for p in ctx.backend.endpoint_pipelines(endpoint_id, active_only)]
+    return [
+        pipeline_entity(ctx, p) for p in ctx.backend.registry.endpoint_pipelines(endpoint_id, active_only)
+    ]

@@ -161,7 +161,7 @@ async def get_data_source(ctx: Context, data_source_id: str) -> dict[str, Any]:
 @router.post(routes.CREATE_PIPELINE.template)
 async def create_pipeline(ctx: Context) -> PipelineEntity:
     info = await ctx.body(PIPELINE_CREATION)
-    pipeline = ctx.backend.publish_pipeline(
+    pipeline = ctx.backend.registry.publish_pipeline(
         PublishRequest(
             name=info.name,
             description=info.description or "",
@@ -177,7 +177,7 @@ async def create_pipeline(ctx: Context) -> PipelineEntity:
 @router.post(routes.CREATE_ENDPOINT.template)
 async def create_endpoint(ctx: Context) -> PipelineEndpointEntity:
     info = await ctx.body(ENDPOINT_CREATION)
-    endpoint = ctx.backend.create_endpoint(info.name, info.description or "", info.pipeline_id)
+    endpoint = ctx.backend.registry.create_endpoint(info.name, info.description or "", info.pipeline_id)
     return endpoint_entity(ctx, endpoint)
 
 
@@ -191,4 +191,4 @@ async def update_endpoint(ctx: Context, endpoint_id: str) -> PipelineEndpointEnt
         versions=[(entry.version, entry.pipeline_id) for entry in body.pipeline_version_list],
         status=body.entity_status,
     )
-    return endpoint_entity(ctx, ctx.backend.update_endpoint(endpoint_id, update))
+    return endpoint_entity(ctx, ctx.backend.registry.update_endpoint(endpoint_id, update))

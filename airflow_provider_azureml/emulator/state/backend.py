@@ -19,9 +19,6 @@ restored: processes cannot be resumed.
 
 from __future__ import annotations
 
-import dataclasses
-import functools
-import json
 import shutil
 import tempfile
 import threading
@@ -29,48 +26,37 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 from airflow_provider_azureml.emulator.execution.commands import (
     DRIVER_LOG,
     DataLayout,
-    StepCommand,
-    StepContext,
-    input_folders,
-    output_folders,
-    resolve,
 )
-from airflow_provider_azureml.emulator.execution.executor import Executor, RunJob, StepJob
+from airflow_provider_azureml.emulator.execution.executor import Executor
+from airflow_provider_azureml.emulator.execution.jobs import run_job, step_outputs
 from airflow_provider_azureml.emulator.state.blobs import BlobStore
 from airflow_provider_azureml.emulator.state.catalog import (
     Catalog,
-    node_parameter,
-    ordered_module_nodes,
 )
 from airflow_provider_azureml.emulator.state.lifecycle import (
     Durations,
-    StepSpec,
-    open_plan,
-    plan_run,
 )
 from airflow_provider_azureml.emulator.state.records import (
-    PARAMETER_TYPES_BY_CODE,
     RUN_ORIGIN,
     ArtifactFile,
-    Endpoint,
-    EndpointUpdate,
-    EntityStatus,
-    ParameterDef,
     Pipeline,
     PipelineRun,
-    PublishRequest,
     State,
-    StepDef,
     StepRun,
     Submission,
     SubmitRequest,
 )
+from airflow_provider_azureml.emulator.state.registry import Registry
 from airflow_provider_azureml.emulator.state.state_file import StateFile
+from airflow_provider_azureml.emulator.state.submission import (
+    continue_on_failure,
+    new_run,
+    resolve_parameters,
+)
 from airflow_provider_azureml.emulator.state.views import RunView
 from airflow_provider_azureml.emulator.wire.errors import BadRequest, NotFound
 from airflow_provider_azureml.emulator.wire.odata import Clause, matches
@@ -127,6 +113,7 @@ class Backend:
             self.clock,
             self._changed,
         )
+        self.registry = Registry(lambda: self._state, self._lock, self.clock, self._changed, self.catalog)
         self.step_timeout = step_timeout
         self._executor = Executor(self, self.catalog.copy_snapshot) if execute else None
 
@@ -220,181 +207,14 @@ class Backend:
             self._changed()
             return self._state.default_durations
 
-    def register_pipeline(self, pipeline: Pipeline) -> Pipeline:
-        with self._lock:
-            self._state.pipelines[pipeline.id] = pipeline
-            self._changed()
-            return pipeline
-
-    def register_endpoint(self, endpoint: Endpoint) -> Endpoint:
-        with self._lock:
-            for pipeline_id in endpoint.pipeline_ids:
-                self.get_pipeline(pipeline_id)
-            clash = self._endpoint_named(endpoint.name)
-            if clash is not None and clash.id != endpoint.id:
-                raise BadRequest(f"A PipelineEndpoint named '{endpoint.name}' already exists ({clash.id}).")
-            self._state.endpoints[endpoint.id] = endpoint
-            self._changed()
-            return endpoint
-
-    def publish_pipeline(self, request: PublishRequest) -> Pipeline:
-        """``Pipelines/Create``: a pipeline whose steps are the graph's module nodes, named by module."""
-        pipeline_id, graph_id = str(uuid.uuid4()), str(uuid.uuid4())
-        parameters = tuple(
-            ParameterDef(
-                name=str(p["Name"]),
-                type=PARAMETER_TYPES_BY_CODE.get(str(p.get("Type")), "string"),
-                default="" if p.get("DefaultValue") is None else str(p["DefaultValue"]),
-            )
-            for p in request.interface_parameters
-        )
-        pipeline = Pipeline(
-            id=pipeline_id,
-            name=request.name,
-            version=request.version,
-            description=request.description,
-            continue_on_step_failure=request.continue_on_step_failure,
-            parameters=parameters,
-            steps=self._published_steps(request.graph),
-            graph_id=graph_id,
-            graph={**request.graph, "Id": graph_id},
-            created_at=self.clock(),
-        )
-        return self.register_pipeline(pipeline)
-
-    def _published_steps(self, graph: Mapping[str, Any]) -> tuple[StepDef, ...]:
-        names: dict[str, str] = {}  # node id -> step name
-        steps = []
-        for node, upstream in ordered_module_nodes(graph):
-            module = self.catalog.get_module(str(node.get("ModuleId")))
-            if module.name in names.values():
-                raise BadRequest(
-                    f"Two steps are named '{module.name}': the emulator tells steps apart by name.",
-                    target="Graph.ModuleNodes",
-                )
-            names[str(node["Id"])] = module.name
-            steps.append(
-                StepDef(
-                    name=module.name,
-                    node_id=str(node["Id"]),
-                    script=node_parameter(node, "Script") or "",
-                    step_type=str(module.info.get("StepType") or "PythonScriptStep"),
-                    depends_on=tuple(names[node_id] for node_id in upstream),
-                    module_id=module.id,
-                    snapshot_id=module.info.get("StorageId"),
-                )
-            )
-        if not steps:
-            raise BadRequest("The graph has no module nodes.", target="Graph.ModuleNodes")
-        return tuple(steps)
-
-    def create_endpoint(self, name: str, description: str, pipeline_id: str) -> Endpoint:
-        """``PipelineEndpoints/Create``: version 0 is ``pipeline_id``, and the default."""
-        endpoint = Endpoint(
-            id=str(uuid.uuid4()),
-            name=name,
-            description=description,
-            pipeline_ids=[pipeline_id],
-            created_at=self.clock(),
-        )
-        return self.register_endpoint(endpoint)
-
-    def update_endpoint(self, endpoint_id: str, update: EndpointUpdate) -> Endpoint:
-        """``PUT PipelineEndpoints/{id}``: versions must stay 0..n-1, each naming a known pipeline."""
-        versions = sorted(update.versions, key=lambda entry: int(entry[0]) if entry[0].isdigit() else -1)
-        if [version for version, _ in versions] != [str(n) for n in range(len(versions))] or not versions:
-            raise BadRequest(
-                "PipelineVersionList must hold versions 0..n-1, each once.", target="PipelineVersionList"
-            )
-        if not update.default_version.isdigit() or int(update.default_version) >= len(versions):
-            raise BadRequest(
-                f"DefaultVersion '{update.default_version}' is not listed.", target="DefaultVersion"
-            )
-        with self._lock:
-            endpoint = self.get_endpoint(endpoint_id)
-            for _, pipeline_id in versions:
-                self.get_pipeline(pipeline_id)
-            clash = self._endpoint_named(update.name)
-            if clash is not None and clash.id != endpoint_id:
-                raise BadRequest(f"A PipelineEndpoint named '{update.name}' already exists ({clash.id}).")
-            endpoint.name, endpoint.description, endpoint.status = (
-                update.name,
-                update.description,
-                update.status,
-            )
-            endpoint.pipeline_ids = [pipeline_id for _, pipeline_id in versions]
-            endpoint.default_version = update.default_version
-            self._changed()
-            return endpoint
-
-    def get_pipeline(self, pipeline_id: str) -> Pipeline:
-        pipeline = self._state.pipelines.get(pipeline_id)
-        if pipeline is None:
-            raise NotFound(f"Published pipeline '{pipeline_id}' was not found.", target="pipelineId")
-        return pipeline
-
-    def list_pipelines(self, active_only: bool) -> list[Pipeline]:
-        with self._lock:
-            return [p for p in self._state.pipelines.values() if not active_only or p.status == "Active"]
-
-    def set_pipeline_status(self, pipeline_id: str, status: EntityStatus) -> None:
-        with self._lock:
-            self.get_pipeline(pipeline_id).status = status
-            self._changed()
-
-    def get_graph(self, graph_id: str) -> Pipeline:
-        """The pipeline owning graph ``graph_id``: it holds both the graph and its interface."""
-        with self._lock:
-            pipeline = next((p for p in self._state.pipelines.values() if p.graph_id == graph_id), None)
-        if pipeline is None:
-            raise NotFound(f"Graph '{graph_id}' was not found.", target="graphId")
-        return pipeline
-
-    def get_endpoint(self, endpoint_id: str) -> Endpoint:
-        endpoint = self._state.endpoints.get(endpoint_id)
-        if endpoint is None:
-            raise NotFound(f"PipelineEndpoint '{endpoint_id}' was not found.", target="endpointId")
-        return endpoint
-
-    def _endpoint_named(self, name: str) -> Endpoint | None:
-        with self._lock:
-            return next((e for e in self._state.endpoints.values() if e.name == name), None)
-
-    def get_endpoint_by_name(self, name: str) -> Endpoint:
-        endpoint = self._endpoint_named(name)
-        if endpoint is None:
-            raise NotFound(f"PipelineEndpoint named '{name}' was not found.", target="name")
-        return endpoint
-
-    def list_endpoints(self, active_only: bool) -> list[Endpoint]:
-        with self._lock:
-            return [e for e in self._state.endpoints.values() if not active_only or e.status == "Active"]
-
-    def endpoint_pipelines(self, endpoint_id: str, active_only: bool) -> list[Pipeline]:
-        pipelines = [self.get_pipeline(pid) for pid in self.get_endpoint(endpoint_id).pipeline_ids]
-        return [p for p in pipelines if not active_only or p.status == "Active"]
-
     # -- submission ------------------------------------------------------------------------------------
     def submit_pipeline(self, pipeline_id: str, request: SubmitRequest) -> RunView:
         with self._lock:
-            return self._view(self._submit(self.get_pipeline(pipeline_id), request, None, None))
+            return self._view(self._submit(self.registry.get_pipeline(pipeline_id), request, None, None))
 
     def submit_endpoint(self, endpoint_id: str, version: str | None, request: SubmitRequest) -> RunView:
         with self._lock:
-            endpoint = self.get_endpoint(endpoint_id)
-            if endpoint.status != "Active":
-                raise BadRequest(
-                    f"PipelineEndpoint '{endpoint.name}' is {endpoint.status}; "
-                    "only Active endpoints accept runs."
-                )
-            version = endpoint.default_version if version is None else version
-            if not version.isdigit() or int(version) >= len(endpoint.pipeline_ids):
-                valid = ", ".join(str(v) for v in range(len(endpoint.pipeline_ids)))
-                raise NotFound(
-                    f"PipelineEndpoint '{endpoint.name}' has no version '{version}' (versions: {valid}).",
-                    target="pipelineVersion",
-                )
-            pipeline = self.get_pipeline(endpoint.pipeline_ids[int(version)])
+            endpoint, version, pipeline = self.registry.endpoint_version(endpoint_id, version)
             return self._view(self._submit(pipeline, request, endpoint.id, version))
 
     def _submit(
@@ -404,7 +224,9 @@ class Backend:
             raise BadRequest(
                 f"Published pipeline '{pipeline.id}' is {pipeline.status}; it cannot be submitted."
             )
-        resolved = self._resolve_parameters(pipeline, request.parameters)
+        resolved = resolve_parameters(
+            pipeline, request.parameters, allow_unknown=self.allow_unknown_parameters
+        )
         now = self.clock()
         run_id = str(uuid.uuid4())
         submission = Submission(
@@ -420,94 +242,34 @@ class Backend:
             continue_on_step_failure=request.continue_on_step_failure,
             submitted_at=now,
         )
-        run = self._create_run(pipeline, request, submission)
+        parent = self._history_index.get(request.parent_run_id or "")
+        run = new_run(
+            pipeline,
+            request,
+            submission,
+            durations=self.default_durations,
+            executed=self._executes(pipeline),
+            next_run_number=lambda: self._next_run_number(request.experiment_name),
+            root_run_id=parent[0].root_run_id if parent else run_id,
+        )
         self._state.runs[run_id] = run
         self._index(run)
         self._changed()
         if run.executed and self._executor is not None:
-            self._executor.submit(self._run_job(pipeline, run, self._continue_on_failure(pipeline, request)))
-        return run
-
-    def _resolve_parameters(self, pipeline: Pipeline, received: Mapping[str, str]) -> dict[str, str]:
-        defaults = {p.name: p.default for p in pipeline.parameters}
-        unknown = sorted(set(received) - set(defaults))
-        if unknown and not self.allow_unknown_parameters:
-            raise BadRequest(
-                f"Unknown pipeline parameter(s) {', '.join(unknown)} for pipeline '{pipeline.name}'; "
-                f"valid parameters: {', '.join(sorted(defaults)) or '(none)'}.",
-                target="ParameterAssignments",
+            job = run_job(
+                pipeline,
+                run,
+                catalog=self.catalog,
+                layout=self.layout,
+                step_timeout=self.step_timeout,
+                continue_on_failure=continue_on_failure(pipeline, request),
             )
-        return {**defaults, **received}
-
-    @staticmethod
-    def _continue_on_failure(pipeline: Pipeline, request: SubmitRequest) -> bool:
-        if request.continue_on_step_failure is None:
-            return pipeline.continue_on_step_failure
-        return request.continue_on_step_failure
+            self._executor.submit(job)
+        return run
 
     def _executes(self, pipeline: Pipeline) -> bool:
         """Runs of a published pipeline execute in execute mode; seeded ones (no modules) are simulated."""
         return self._executor is not None and all(s.module_id and s.snapshot_id for s in pipeline.steps)
-
-    def _create_run(self, pipeline: Pipeline, request: SubmitRequest, submission: Submission) -> PipelineRun:
-        continue_on_failure = self._continue_on_failure(pipeline, request)
-        failures = {
-            rule.step: rule.message
-            for rule in reversed(pipeline.behaviour.failures)
-            if rule.applies(submission.parameters_resolved)
-        }
-        durations = self.default_durations.merged(pipeline.behaviour.durations)
-        specs = [StepSpec(s.name, s.node_id, s.depends_on, s.duration) for s in pipeline.steps]
-        executed = self._executes(pipeline)
-        plan = open_plan(specs) if executed else plan_run(specs, failures, durations, continue_on_failure)
-        experiment = request.experiment_name
-        run_number = self._next_run_number(experiment)
-        steps = {
-            step.node_id: StepRun(
-                run_id=str(uuid.uuid4()),
-                run_number=self._next_run_number(experiment),
-                node_id=step.node_id,
-                name=step.name,
-                script=step.script,
-                timeline=plan.steps[step.name],
-                error=failures.get(step.name)
-                if plan.steps[step.name].final_status == RunStatus.FAILED
-                else None,
-            )
-            for step in pipeline.steps
-        }
-        parent = self._history_index.get(request.parent_run_id or "")
-        tags = {**request.tags, "azureml.pipelineid": pipeline.id}
-        properties = {
-            **request.properties,
-            "azureml.runsource": "azureml.PipelineRun",
-            "runSource": "SDK",
-            "runType": "SDK",
-            "azureml.parameters": json.dumps(submission.parameters_resolved),
-            "azureml.continue_on_step_failure": str(continue_on_failure),
-            "azureml.pipelineComponent": "pipelinerun",
-        }
-        if submission.endpoint_id:
-            properties["azureml.pipelineEndpointId"] = submission.endpoint_id
-        return PipelineRun(
-            run_id=submission.run_id,
-            run_number=run_number,
-            root_run_id=parent[0].root_run_id if parent else submission.run_id,
-            experiment_name=experiment,
-            pipeline_id=pipeline.id,
-            graph_id=pipeline.graph_id,
-            description=request.description or experiment,
-            parameters=submission.parameters_resolved,
-            tags=tags,
-            properties=properties,
-            submitted_at=submission.submitted_at,
-            timeline=plan.root,
-            steps=steps,
-            failed_node_id=pipeline.step_by_name(plan.failed_step).node_id if plan.failed_step else None,
-            cancel_duration=durations.cancel,
-            submission=submission,
-            executed=executed,
-        )
 
     def _next_run_number(self, experiment: str) -> int:
         number = self._state.run_numbers.get(experiment, 1)
@@ -554,7 +316,7 @@ class Backend:
 
     def runs_of_pipeline(self, pipeline_id: str) -> list[RunView]:
         with self._lock:
-            self.get_pipeline(pipeline_id)
+            self.registry.get_pipeline(pipeline_id)
             return [self._view(run) for run in self._state.runs.values() if run.pipeline_id == pipeline_id]
 
     def cancel_run(self, run_id: str) -> None:
@@ -635,55 +397,6 @@ class Backend:
         return path.read_text(errors="replace") if path.is_file() else ""
 
     # -- execution (the executor's RunRecorder) -----------------------------------------------------------
-    def _run_job(self, pipeline: Pipeline, run: PipelineRun, continue_on_failure: bool) -> RunJob:
-        """What the executor needs: per step, its folders and how to resolve its command once the
-        snapshot is in place. Ports are mapped here, so a downstream input is its producer's folder."""
-        layout, graph = self.layout, pipeline.graph
-        nodes = {str(node["Id"]): node for node in graph.get("ModuleNodes") or []}
-        produced: dict[tuple[str, str], Path] = {}
-        steps = []
-        for step in pipeline.steps:
-            step_run = run.steps[step.node_id]
-            node, module = nodes[step.node_id], self.catalog.get_module(step.module_id or "").info
-            outputs = output_folders(node, module, layout, step_run.run_id)
-            produced.update({(step.node_id, port): folder for port, folder in outputs.items()})
-            context = StepContext(
-                node=node,
-                module=module,
-                parameters=run.parameters,
-                inputs={},
-                outputs=outputs,
-                default_timeout=self.step_timeout,
-            )
-            steps.append(
-                StepJob(
-                    spec=StepSpec(step.name, step.node_id, step.depends_on),
-                    step_run_id=step_run.run_id,
-                    snapshot_id=step.snapshot_id or "",
-                    step_dir=layout.step_dir(run.run_id, step_run.run_id),
-                    log_path=layout.step_log(run.run_id, step_run.run_id),
-                    resolve=functools.partial(self._resolve_step, graph, context, dict(produced)),
-                )
-            )
-        return RunJob(run.run_id, tuple(steps), continue_on_failure)
-
-    def _resolve_step(
-        self,
-        graph: dict[str, Any],
-        context: StepContext,
-        produced: dict[tuple[str, str], Path],
-        snapshot: Path,
-    ) -> StepCommand:
-        node_id = str(context.node["Id"])
-        inputs = input_folders(
-            graph,
-            node_id,
-            produced,
-            lambda source_id: self.catalog.get_data_source(source_id).info,
-            self.layout,
-        )
-        return resolve(dataclasses.replace(context, inputs=inputs), snapshot)
-
     def _executed(self, run_id: str) -> PipelineRun | None:
         run = self._state.runs.get(run_id)
         return run if run is not None and run.executed else None
@@ -772,19 +485,10 @@ class Backend:
 
     def step_outputs(self, run_id: str) -> dict[str, dict[str, Path]]:
         """Where an executed run's steps write: output folders by step name and output name."""
-        run = self.get_run(run_id)
-        pipeline = self.get_pipeline(run.pipeline_id)
-        nodes = {str(node["Id"]): node for node in pipeline.graph.get("ModuleNodes") or []}
-        return {
-            step.name: output_folders(
-                nodes[step.node_id],
-                self.catalog.get_module(step.module_id).info,
-                self.layout,
-                run.steps[step.node_id].run_id,
-            )
-            for step in pipeline.steps
-            if run.executed and step.module_id
-        }
+        with self._lock:
+            run = self.get_run(run_id)
+            pipeline = self.registry.get_pipeline(run.pipeline_id)
+        return step_outputs(pipeline, run, catalog=self.catalog, layout=self.layout)
 
     def datastore_path(self, uri: str) -> Path:
         """The local folder or file behind ``azureml://datastores/<name>/paths/<path>`` when executing."""

@@ -209,6 +209,6 @@ def load_seed(path: str | Path) -> Seed:
 
 def apply_seed(backend: Backend, seed: Seed) -> None:
     for pipeline in seed.pipelines:
-        backend.register_pipeline(pipeline.to_pipeline(backend.clock()))
+        backend.registry.register_pipeline(pipeline.to_pipeline(backend.clock()))
     for endpoint in seed.endpoints:
-        backend.register_endpoint(endpoint.to_endpoint(backend.clock()))
+        backend.registry.register_endpoint(endpoint.to_endpoint(backend.clock()))
