@@ -1,6 +1,7 @@
 """AEVA routes of the publish path: Modules, DataSources, ``Pipelines/Create`` and endpoint writes.
 
-What each answer must hold is in the wire doc (sections 4 and 6): a module hit carries
+What the SDK reads of each answer (``azureml.pipeline.core._aeva_provider``: ``find_module_by_fingerprint``,
+``from_module_info``, the endpoint helpers): a module hit carries
 ``Data.UploadState`` "Completed" (else the SDK builds the module again), ``GET Modules/{id}`` carries an
 ``Interface`` (the SDK iterates its parameter and port lists), and endpoint answers carry
 ``PipelineVersionList``. The module's ``Data`` is the ``ModuleCreationInfo`` it was created from, cut to
@@ -23,12 +24,20 @@ from airflow_provider_azureml.emulator.state.views import utc
 from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.emulator.wire.models import (
     DataSourceCreation,
+    DataSourceEntity,
+    InputPort,
+    ModuleAnswer,
     ModuleCreation,
+    ModuleEntity,
+    ModuleInterface,
+    ModuleParameter,
+    OutputPort,
     PipelineCreationInfo,
     PipelineEndpointCreationInfo,
     PipelineEndpointEntity,
     PipelineEndpointUpdateBody,
     PipelineEntity,
+    Ports,
 )
 
 router = APIRouter()
@@ -58,103 +67,101 @@ def _structured_interface(module: ModuleRecord) -> dict[str, Any]:
     return {**interface, **{key: interface.get(key) or [] for key in _INTERFACE_LISTS}}
 
 
-def module_data(module: ModuleRecord) -> dict[str, Any]:
+def _echoed(info: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    return {key: info[key] for key in keys if key in info}
+
+
+def module_entity(module: ModuleRecord) -> ModuleEntity:
     """The ``ModuleEntity``: what was sent, plus the service's own fields."""
-    data = {key: module.info[key] for key in MODULE_ENTITY_KEYS if key in module.info}
+    echoed = _echoed(module.info, MODULE_ENTITY_KEYS)
     if module.info.get("CloudSettings") is not None:  # an object when sent, a JSON string in the entity
-        data["CloudSettings"] = json.dumps(module.info["CloudSettings"])
-    created = utc(module.created_at).isoformat()
-    return {
-        **data,
-        "Id": module.id,
-        "StructuredInterface": _structured_interface(module),
-        "UploadState": "Completed",
-        "EntityStatus": "Active",
-        "tags": module.info.get("KvTags") or {},
-        "Etag": etag(module.id),
-        "CreatedDate": created,
-        "LastModifiedDate": created,
-    }
+        echoed["CloudSettings"] = json.dumps(module.info["CloudSettings"])
+    created = utc(module.created_at)
+    return ModuleEntity(
+        **echoed,
+        id=module.id,
+        structured_interface=_structured_interface(module),
+        tags=module.info.get("KvTags") or {},
+        etag=etag(module.id),
+        created_date=created,
+        last_modified_date=created,
+    )
 
 
-def _parameter(parameter: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "Name": parameter.get("Name"),
-        "DefaultValue": parameter.get("DefaultValue"),
-        "IsOptional": bool(parameter.get("IsOptional")),
-        "Type": parameter.get("ParameterType"),
-    }
+def _parameter(parameter: dict[str, Any]) -> ModuleParameter:
+    return ModuleParameter(
+        name=parameter.get("Name"),
+        default_value=parameter.get("DefaultValue"),
+        is_optional=bool(parameter.get("IsOptional")),
+        type=parameter.get("ParameterType"),
+    )
 
 
-def module_interface(module: ModuleRecord) -> dict[str, Any]:
+def module_interface(module: ModuleRecord) -> ModuleInterface:
     """The ``EntityInterface`` derived from the structured interface (parameters and ports)."""
     structured = _structured_interface(module)
-    return {
-        "Parameters": [_parameter(p) for p in structured["Parameters"]],
-        "MetadataParameters": [_parameter(p) for p in structured["MetadataParameters"]],
-        "Ports": {
-            "Inputs": [
-                {
-                    "Name": port.get("Name"),
-                    "DataTypesIds": port.get("DataTypeIdsList") or [],
-                    "IsOptional": bool(port.get("IsOptional")),
-                }
+    return ModuleInterface(
+        parameters=[_parameter(p) for p in structured["Parameters"]],
+        metadata_parameters=[_parameter(p) for p in structured["MetadataParameters"]],
+        ports=Ports(
+            inputs=[
+                InputPort(
+                    name=port.get("Name"),
+                    data_types_ids=port.get("DataTypeIdsList") or [],
+                    is_optional=bool(port.get("IsOptional")),
+                )
                 for port in structured["Inputs"]
             ],
-            "Outputs": [
-                {"Name": port.get("Name"), "DataTypeId": port.get("DataTypeId")}
+            outputs=[
+                OutputPort(name=port.get("Name"), data_type_id=port.get("DataTypeId"))
                 for port in structured["Outputs"]
             ],
-        },
-        "DataPathParameters": [],
-        "DataPathParameterList": [],
-    }
+        ),
+    )
 
 
-def module_answer(module: ModuleRecord) -> dict[str, Any]:
-    return {"Data": module_data(module), "Interface": module_interface(module)}
+def module_answer(module: ModuleRecord) -> ModuleAnswer:
+    return ModuleAnswer(data=module_entity(module), interface=module_interface(module))
 
 
-def data_source_entity(source: DataSourceRecord) -> dict[str, Any]:
-    created = utc(source.created_at).isoformat()
-    return {
-        **{key: source.info[key] for key in DATA_SOURCE_ENTITY_KEYS if key in source.info},
-        "Id": source.id,
-        "UploadState": "Completed",
-        "EntityStatus": "Active",
-        "Etag": etag(source.id),
-        "CreatedDate": created,
-        "LastModifiedDate": created,
-    }
+def data_source_entity(source: DataSourceRecord) -> DataSourceEntity:
+    created = utc(source.created_at)
+    return DataSourceEntity(
+        **_echoed(source.info, DATA_SOURCE_ENTITY_KEYS),
+        id=source.id,
+        etag=etag(source.id),
+        created_date=created,
+        last_modified_date=created,
+    )
 
 
 @router.get(routes.MODULE_BY_HASH.template)
-async def module_by_hash(ctx: Context, identifier_hash: str) -> dict[str, Any]:
+async def module_by_hash(ctx: Context, identifier_hash: str) -> ModuleAnswer:
     return module_answer(ctx.backend.catalog.module_by_hash(identifier_hash))
 
 
 @router.post(routes.CREATE_MODULE.template)
-async def create_module(ctx: Context) -> dict[str, Any]:
-    return module_data(ctx.backend.catalog.create_module(await ctx.body(ModuleCreation)))
+async def create_module(ctx: Context) -> ModuleEntity:
+    return module_entity(ctx.backend.catalog.create_module(await ctx.body(ModuleCreation)))
 
 
 @router.get(routes.GET_MODULE.template)
-async def get_module(ctx: Context, module_id: str) -> dict[str, Any]:
+async def get_module(ctx: Context, module_id: str) -> ModuleAnswer:
     return module_answer(ctx.backend.catalog.get_module(module_id))
 
 
 @router.get(routes.DATA_SOURCE_BY_HASH.template)
-async def data_source_by_hash(ctx: Context, identifier_hash: str) -> dict[str, Any]:
+async def data_source_by_hash(ctx: Context, identifier_hash: str) -> DataSourceEntity:
     return data_source_entity(ctx.backend.catalog.data_source_by_hash(identifier_hash))
 
 
 @router.post(routes.CREATE_DATA_SOURCE.template)
-async def create_data_source(ctx: Context) -> dict[str, Any]:
+async def create_data_source(ctx: Context) -> DataSourceEntity:
     return data_source_entity(ctx.backend.catalog.create_data_source(await ctx.body(DataSourceCreation)))
 
 
 @router.get(routes.GET_DATA_SOURCE.template)
-async def get_data_source(ctx: Context, data_source_id: str) -> dict[str, Any]:
+async def get_data_source(ctx: Context, data_source_id: str) -> DataSourceEntity:
     return data_source_entity(ctx.backend.catalog.get_data_source(data_source_id))
 
 

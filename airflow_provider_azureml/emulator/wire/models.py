@@ -366,6 +366,66 @@ class EntityInterface(AevaModel):
     data_path_parameter_list: list[Any] = []
 
 
+class EchoedEntity(AevaModel):
+    """An entity echoing the keys it was created with (kept as sent, ``extra``) beside the service's own."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=True, extra="allow")
+
+    id: str
+    upload_state: str = "Completed"
+    entity_status: str = "Active"
+    etag: str
+    created_date: datetime
+    last_modified_date: datetime
+
+
+class ModuleEntity(EchoedEntity):
+    structured_interface: dict[str, Any]
+    tags: dict[str, str] = Field(alias="tags")
+
+
+class DataSourceEntity(EchoedEntity):
+    pass
+
+
+class ModuleParameter(AevaModel):
+    name: str | None
+    default_value: Any
+    is_optional: bool
+    type: Any
+
+
+class InputPort(AevaModel):
+    name: str | None
+    data_types_ids: list[str]
+    is_optional: bool
+
+
+class OutputPort(AevaModel):
+    name: str | None
+    data_type_id: str | None
+
+
+class Ports(AevaModel):
+    inputs: list[InputPort]
+    outputs: list[OutputPort]
+
+
+class ModuleInterface(AevaModel):
+    """The ``EntityInterface`` of a module: the SDK iterates its parameter and port lists."""
+
+    parameters: list[ModuleParameter]
+    metadata_parameters: list[ModuleParameter]
+    ports: Ports
+    data_path_parameters: list[Any] = []
+    data_path_parameter_list: list[Any] = []
+
+
+class ModuleAnswer(AevaModel):
+    data: ModuleEntity
+    interface: ModuleInterface
+
+
 class DataTypeEntity(AevaModel):
     id: str
     name: str
