@@ -27,6 +27,7 @@ from airflow_provider_azureml.emulator.wire.models import (
     GetBlobRequest,
     LatestSnapshot,
     SnapshotCreation,
+    SnapshotDto,
 )
 from airflow_provider_azureml.emulator.wire.routes import SNAPSHOT_CONTAINER
 
@@ -71,13 +72,13 @@ async def get_upload_urls(ctx: Context) -> FileNodeList:
 
 
 @router.post(routes.CREATE_SNAPSHOT.template)
-async def create_snapshot(ctx: Context, snapshot_id: str) -> dict[str, str | None]:
+async def create_snapshot(ctx: Context, snapshot_id: str) -> SnapshotDto:
     body = await ctx.body(SNAPSHOT)
     uploads = {node.full_name: blob_name_of(node.blob_uri) for node in body.file_revision_list.file_nodes}
     snapshot = ctx.backend.catalog.create_snapshot(
         snapshot_id, body.parent_snapshot_id, body.dir_tree_node, uploads
     )
-    return {"id": snapshot.id, "parentSnapshotId": snapshot.parent_id}
+    return SnapshotDto(id=snapshot.id, parent_snapshot_id=snapshot.parent_id)
 
 
 def _check_sha256(data: bytes, expected: str | None) -> None:

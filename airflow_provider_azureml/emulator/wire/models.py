@@ -304,6 +304,11 @@ class FileNodeList(CamelModel):
     file_nodes: list[FileNode]
 
 
+class SnapshotDto(CamelModel):
+    id: str
+    parent_snapshot_id: str | None
+
+
 class LatestSnapshot(BaseModel):
     """Answer of ``snapshots/latest/metadata``: an empty ``root`` means there is no parent."""
 
