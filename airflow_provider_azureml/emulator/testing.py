@@ -5,11 +5,11 @@
 ``emulator.requests`` the request counter, and ``emulator.restart()`` stops and starts it again on the
 same port (with a ``state_file``, runs survive the restart).
 
-``clock`` is the wall clock the emulator's time follows: with a :class:`~.clock.ManualClock`, runs
-progress only when the test calls ``clock.advance(seconds)``.
+``clock`` is the wall clock the emulator's time follows: with a :class:`~.infrastructure.clock.ManualClock`,
+runs progress only when the test calls ``clock.advance(seconds)``.
 
-``execute=True`` runs published pipelines' steps as local processes (:mod:`.executor`), keeping their
-files in ``data_dir`` (a temporary directory when None); seeded pipelines stay simulated.
+``execute=True`` runs published pipelines' steps as local processes (:mod:`.execution.executor`), keeping
+their files in ``data_dir`` (a temporary directory when None); seeded pipelines stay simulated.
 """
 
 from __future__ import annotations

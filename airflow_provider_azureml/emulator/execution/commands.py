@@ -1,7 +1,7 @@
 """What a published step runs on this machine: its command line, environment, data folders and time limit.
 
-Pure resolution of what ``Pipeline.publish()`` sent (wire doc section 5), no processes. A module node
-names its ``Script``; ``Arguments`` "USE_STRUCTURED_ARGUMENTS" means the module's
+Pure resolution of the graph ``Pipeline.publish()`` sent, no processes. A module node names its
+``Script``; ``Arguments`` "USE_STRUCTURED_ARGUMENTS" means the module's
 ``StructuredInterface.Arguments``, a list of (kind, value): ``Literal`` verbatim (``$AZUREML_DATAREFERENCE_x``
 inside it becomes the folder of data reference ``x``), ``Parameter`` a module parameter, ``Input`` and
 ``Output`` a port's folder. A module parameter takes its value from the node's ``ModuleParameters``:

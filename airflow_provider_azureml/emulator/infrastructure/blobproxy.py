@@ -1,11 +1,12 @@
 """The blob TLS endpoint: an HTTPS CONNECT proxy that serves ``*.blob.core.windows.net`` itself.
 
-The SDK only ever uploads snapshot files to ``https://{account}.blob.{suffix}`` (wire doc section 2), so the
-publishing process sets ``HTTPS_PROXY`` to this proxy and trusts the emulator's CA. For
-``CONNECT <account>.blob.core.windows.net:443`` the proxy answers ``200``, terminates TLS with a
-certificate from :class:`~.tls.EmulatorCA`, and passes the decrypted HTTP on to the emulator's own HTTP
-listener, whose blob routes store the bytes (so counting, faults and SAS checks apply as for any route).
-Every other ``CONNECT`` (the SDK's telemetry, say) gets ``403``: nothing leaves the machine through here.
+The SDK only ever uploads snapshot files to ``https://{account}.blob.{suffix}``
+(``azureml._file_utils.upload.upload_blob_from_stream``), so the publishing process sets ``HTTPS_PROXY``
+to this proxy and trusts the emulator's CA. For ``CONNECT <account>.blob.core.windows.net:443`` the proxy
+answers ``200``, terminates TLS with a certificate from :class:`~.tls.EmulatorCA`, and passes the
+decrypted HTTP on to the emulator's own HTTP listener, whose blob routes store the bytes (so counting,
+faults and SAS checks apply as for any route). Every other ``CONNECT`` (the SDK's telemetry, say) gets
+``403``: nothing leaves the machine through here.
 
 TLS is terminated by a second, private listener that only this proxy connects to: asyncio's ``ssl=``
 server support works on every Python we support, where upgrading a running stream does not (3.11+).

@@ -1,10 +1,11 @@
 """A certificate authority of the emulator's own, for the blob host the SDK insists on reaching over TLS.
 
-The SDK rebuilds every snapshot upload URL as ``https://{account}.blob.{suffix}`` (wire doc section 2), so
-plain HTTP is impossible and the certificate must be trusted. The emulator therefore makes a CA at start
-(kept in its data directory, so a restarted emulator with the same directory keeps the bundle clients
-already hold), and issues a short-lived server certificate for ``*.blob.core.windows.net`` from it.
-Clients trust it only while publishing, through ``REQUESTS_CA_BUNDLE`` (see ``GET /_emulator/publishing``).
+The SDK rebuilds every snapshot upload URL as ``https://{account}.blob.{suffix}``
+(``azureml._file_utils.upload.upload_blob_from_stream``), so plain HTTP is impossible and the certificate
+must be trusted. The emulator therefore makes a CA at start (kept in its data directory, so a restarted
+emulator with the same directory keeps the bundle clients already hold), and issues a short-lived server
+certificate for ``*.blob.core.windows.net`` from it. Clients trust it only while publishing, through
+``REQUESTS_CA_BUNDLE`` (see ``GET /_emulator/publishing``).
 """
 
 from __future__ import annotations

@@ -99,7 +99,7 @@ async def health(ctx: Context) -> dict[str, Any]:
 
 @router.get("/publishing")
 async def publishing(ctx: Context) -> dict[str, str]:
-    """What a process running ``Pipeline.publish()`` against this emulator must set (wire doc section 2).
+    """What a process running ``Pipeline.publish()`` against this emulator must set (``docs/emulator.md``).
 
     ``https_proxy`` is the blob proxy on the host the client reached us on; ``ca_bundle_pem`` is the CA
     to trust (``REQUESTS_CA_BUNDLE``); ``blob_host`` is the only host the proxy tunnels to.

@@ -1,8 +1,8 @@
 """Snapshot (content service) routes, and the blob routes the snapshot uploads land on.
 
 The content service answers ``getblob`` with SAS URLs on the blob host ``emuacct.blob.core.windows.net``;
-the SDK uploads there through the emulator's CONNECT proxy (:mod:`.blobproxy`), which hands the
-decrypted requests to the blob routes below. Those routes need no bearer token, only a valid ``sig``,
+the SDK uploads there through the emulator's CONNECT proxy (:mod:`..infrastructure.blobproxy`), which hands
+the decrypted requests to the blob routes below. Those routes need no bearer token, only a valid ``sig``,
 like a real SAS (checked by the app, see ``EmulatorApp._auth_problem``).
 """
 

@@ -1,4 +1,7 @@
-"""Discovery and the ARM workspace GET: how a client finds the emulator's hosts (REST doc sections 8-9).
+"""Discovery and the ARM workspace GET: how a client finds the emulator's hosts.
+
+The SDK reads the ARM answer's ``discoveryUrl``, then the discovery document
+(``azureml._base_sdk_common.service_discovery``).
 
 Every discovery key points at the emulator's own base URL, taken from the request unless
 ``--public-url`` says otherwise, so the SDK keeps talking to the host it reached us on.

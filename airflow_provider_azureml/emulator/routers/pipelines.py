@@ -36,7 +36,8 @@ from airflow_provider_azureml.emulator.wire.models import (
 router = APIRouter()
 SUBMISSION = TypeAdapter(PipelineSubmissionInfo)
 DATA_TYPE = TypeAdapter(DataTypeEntity)
-#: The data types ``ensure_default_datatypes`` (prov:1716-1733) creates when missing.
+#: The data types the SDK creates when missing
+#: (``azureml.pipeline.core._aeva_provider._AevaDataTypeProvider.ensure_default_datatypes``).
 DEFAULT_DATA_TYPES = [
     *(
         DataTypeEntity(id=name, name=name, description=name)
@@ -217,7 +218,8 @@ async def submit_endpoint_version(
     parent_run_id: Annotated[str | None, Query(alias="parentRunId")] = None,
     query_version: Annotated[str | None, Query(alias="pipelineVersion")] = None,
 ) -> PipelineRunEntity:
-    """The SDK puts a pinned version in both the path and the query (api10:4758-4763)."""
+    """The SDK puts a pinned version in both the path and the query (its endpoint submit operation in
+    ``azureml.pipeline.core._restclients.aeva.aml_pipelines_api10``)."""
     if query_version is not None and query_version != pipeline_version:
         raise BadRequest(
             f"pipelineVersion '{query_version}' in the query differs from '{pipeline_version}' in the path."

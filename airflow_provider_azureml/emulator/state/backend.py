@@ -1,17 +1,18 @@
 """The emulator's state and run lifecycle, with no HTTP in sight.
 
 The records it keeps are in :mod:`.records` (pydantic, so the whole state round-trips through the
-``--state`` file as JSON). Lookups raise :mod:`.errors` classes; statuses are derived from each run's
-:class:`~.lifecycle.Timeline` at the backend's clock, so nothing runs in the background.
+``--state`` file as JSON). Lookups raise :mod:`..wire.errors` classes. A run's status is read off its
+:class:`~.lifecycle.Timeline` at the backend's clock (:meth:`Backend.clock`), so nothing runs in the
+background; what a route reports of a run is a :class:`~.views.RunView` at that instant.
 
-A pipeline stores its graph (``GraphEntity`` JSON) and its parameter interface; its ``steps`` are the
-graph's module nodes in execution order. A run keeps its step runs keyed by node id. A pipeline comes
-from the seed (:meth:`register_pipeline`) or from the SDK's publish path (:meth:`publish_pipeline`, whose
-modules and snapshots live in :attr:`Backend.catalog`); either way runs are planned and read the same.
+Around the state, each concern has its module: published pipelines and endpoints are the
+:attr:`Backend.registry` (:mod:`.registry`; their modules and snapshots the :attr:`Backend.catalog`),
+what a submission becomes is :mod:`.submission`, and what an executed run's processes are is
+:mod:`..execution.jobs`.
 
 With ``execute=True`` a run of a published pipeline (every step has a module and a snapshot) is not
-planned but executed (:mod:`.executor`): its timelines start NotStarted and grow as the executor reports
-(the :class:`~.executor.RunRecorder` methods below), and its step logs are the processes' output, kept
+planned but executed (:mod:`..execution.executor`): its timelines start NotStarted and grow as the
+executor reports (the ``RunRecorder`` methods below), and its step logs are the processes' output, kept
 under :attr:`Backend.layout`. Seeded pipelines keep the simulated lifecycle. An executed run that was not
 over when the emulator stopped ends Failed, with a message saying so, when the state is written or
 restored: processes cannot be resumed.

@@ -1,10 +1,11 @@
 """What ``Pipeline.publish()`` creates before ``Pipelines/Create``: snapshots, modules and data sources.
 
-State only, no HTTP (the routers are :mod:`.aeva_publish` and :mod:`.content`). A snapshot is kept as the
-SDK describes it: its directory tree (``DirTreeNode``) plus, per file, the SDK's file hash; the bytes are
-in the :class:`~.blobs.BlobStore` under that hash. The SDK uploads only the files that changed since
-the snapshot it last saw (wire doc section 3), so a new snapshot is complete only once every hash of its
-tree is known; otherwise creation fails with a 400, which makes the SDK retry once with a full upload.
+State only, no HTTP (the routers are :mod:`..routers.publishing` and :mod:`..routers.content`). A
+snapshot is kept as the SDK describes it: its directory tree (``DirTreeNode``) plus, per file, the SDK's
+file hash; the bytes are in the :class:`~.blobs.BlobStore` under that hash. The SDK uploads only the
+files that changed since the snapshot it last saw (``SnapshotsClient.create_snapshot``), so a new
+snapshot is complete only once every hash of its tree is known; otherwise creation fails with a 400,
+which makes the SDK retry once with a full upload.
 
 A module is stored as the ``ModuleCreationInfo`` it was created from, keyed by id and by its
 ``IdentifierHash`` (the SDK's reuse fingerprint). Its ``StorageId`` must name a snapshot this emulator

@@ -18,7 +18,8 @@ from airflow_provider_azureml.emulator.state.lifecycle import Durations, Simulat
 
 EntityStatus = Literal["Active", "Deprecated", "Disabled"]
 ParameterType = Literal["int", "float", "bool", "string"]
-#: ``EntityInterface.Parameters[].Type`` codes (prov:1050-1078).
+#: ``EntityInterface.Parameters[].Type`` codes
+#: (``_get_backend_param_type_code`` in ``azureml.pipeline.core._aeva_provider``).
 PARAMETER_TYPE_CODES: dict[str, str] = {"int": "0", "float": "1", "bool": "2", "string": "3"}
 PARAMETER_TYPES_BY_CODE: dict[str, ParameterType] = {"0": "int", "1": "float", "2": "bool", "3": "string"}
 RUN_ORIGIN = "ExperimentRun"

@@ -182,7 +182,8 @@ class PipelineCreationInfo(AevaModel):
 
 
 class PipelineEndpointCreationInfo(AevaModel):
-    """Body of ``PipelineEndpoints/Create`` (prov:2131-2149)."""
+    """Body of ``PipelineEndpoints/Create``
+    (``azureml.pipeline.core._aeva_provider._AevaPipelineEndpointProvider.create_pipeline_endpoint``)."""
 
     model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
 
@@ -234,7 +235,8 @@ class FileRevisionList(AevaModel):
 
 
 class SnapshotCreation(AevaModel):
-    """Body of content ``POST snapshots/{id}`` (snapshots_client.py:123-127)."""
+    """Body of content ``POST snapshots/{id}``
+    (``azureml._restclient.snapshots_client.SnapshotsClient.create_snapshot``)."""
 
     model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
 
@@ -299,7 +301,8 @@ class FileNode(CamelModel):
 
 
 class FileNodeList(CamelModel):
-    """Answer of content ``snapshots/getblob``: where to upload each file (camelCase, snap:214-246)."""
+    """Answer of content ``snapshots/getblob``: where to upload each file (camelCase; read by
+    ``azureml._restclient.snapshots_client.SnapshotsClient._upload_snapshot_files``)."""
 
     file_nodes: list[FileNode]
 
