@@ -12,15 +12,17 @@ from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.routes import Route
 from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE
+from airflow_provider_azureml.emulator.seeded import (  # noqa: F401 (re-exported for the tests)
+    SCORING,
+    SCORING_ENDPOINT,
+    TRAINING_ENDPOINT,
+    TRAINING_V1,
+    TRAINING_V2,
+)
 
 T = TypeVar("T")
 SCOPE = EMULATOR_WORKSPACE
 WORKSPACE_ID = "5e1f3c7a-9d2b-4c8e-a6f0-3b7d9e1c2a40"
-TRAINING_V1 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"
-TRAINING_V2 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e02"
-SCORING = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e03"
-TRAINING_ENDPOINT = "9d4e2b7a-1c3f-4a5b-8c6d-7e8f9a0b1c01"
-SCORING_ENDPOINT = "9d4e2b7a-1c3f-4a5b-8c6d-7e8f9a0b1c02"
 TRAIN_NODE = "7a1c9e42"
 FAILING_RATE = "0.99"
 FAILING_MESSAGE = "ValueError: avg_rate=0.99 makes the loss diverge (loss=nan at epoch 3)"

@@ -6,9 +6,8 @@ import time
 
 import requests
 
+from airflow_provider_azureml.emulator.seeded import TRAINING_V1
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
-
-TRAINING_V1 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"
 
 
 def finished_run(hook: AzureMLHook, **options) -> str:
