@@ -5,6 +5,13 @@ Run it with ``python -m airflow_provider_azureml.emulator --host 127.0.0.1 --por
 or in-process from tests with :func:`airflow_provider_azureml.emulator.testing.run_emulator`. It never
 imports ``azureml`` or ``airflow``.
 
+Layout: :mod:`.wire` is the service's wire as the emulator declares it (routes, statuses, JSON models,
+error shapes, the OData filter subset); :mod:`.routers` parse requests and serialize what the state
+returns; :mod:`.state` holds the backend (runs and the emulator's time), the registry of pipelines and
+endpoints, the publish catalog, submission planning and :class:`~.state.views.RunView`, a run at an
+instant; :mod:`.execution` runs published steps as processes (``--execute``); :mod:`.infrastructure`
+is the app, server, auth, faults, counters, TLS and clock. :mod:`.testing` starts it in-process.
+
 Azure surface (its own route table, :mod:`.wire.routes`; bearer token required except
 for discovery and signed artifact content URLs):
 
