@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.routes import Route
 from airflow_provider_azureml.emulator.__main__ import parser
 from airflow_provider_azureml.emulator.connection import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER
 from airflow_provider_azureml.emulator.infrastructure.faults import glob_match
 from airflow_provider_azureml.emulator.infrastructure.routing import ROUTES
 from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.routes import Route
 from tests.emulator.support import AUTH, SCOPE, TRAINING_ENDPOINT, TRAINING_V1, url
 
 ADMIN_TOKEN = "admin-s3cret-value"

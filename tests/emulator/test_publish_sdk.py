@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from tests.emulator import publish_support
-from tests.emulator.support import TRAINING_ENDPOINT, TRAINING_V2, wait_for
+from tests.emulator.support import TRAINING_ENDPOINT, TRAINING_V2, move_to
 from tests.pipelines._paths import SCRIPTS_DIR
 
 # Fixtures (pytest registers fixtures found in the test module).
@@ -88,7 +88,8 @@ def test_published_scoring_pipeline_runs_one_step_per_node_in_edge_order(
         workspace, "publish-test", pipeline_parameters={"mini_batch_size": "7"}
     )
 
-    assert wait_for(run.get_status, lambda s: s in RunStatus.TERMINAL) == RunStatus.FINISHED
+    move_to(emulator_conn, run.id)
+    assert run.get_status() == RunStatus.FINISHED
     [submission] = emulator_conn.backend.submissions()
     assert submission.parameters_resolved == {"mini_batch_size": "7", "corrupt_items": ""}
     steps = emulator_conn.backend.get_run(run.id).steps.values()
