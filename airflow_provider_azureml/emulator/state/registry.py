@@ -145,7 +145,8 @@ class Registry:
             return endpoint
 
     def get_pipeline(self, pipeline_id: str) -> Pipeline:
-        pipeline = self._state().pipelines.get(pipeline_id)
+        with self._lock:
+            pipeline = self._state().pipelines.get(pipeline_id)
         if pipeline is None:
             raise NotFound(f"Published pipeline '{pipeline_id}' was not found.", target="pipelineId")
         return pipeline
@@ -168,7 +169,8 @@ class Registry:
         return pipeline
 
     def get_endpoint(self, endpoint_id: str) -> Endpoint:
-        endpoint = self._state().endpoints.get(endpoint_id)
+        with self._lock:
+            endpoint = self._state().endpoints.get(endpoint_id)
         if endpoint is None:
             raise NotFound(f"PipelineEndpoint '{endpoint_id}' was not found.", target="endpointId")
         return endpoint
@@ -188,11 +190,14 @@ class Registry:
             return [e for e in self._state().endpoints.values() if not active_only or e.status == "Active"]
 
     def endpoint_pipelines(self, endpoint_id: str, active_only: bool) -> list[Pipeline]:
-        pipelines = [self.get_pipeline(pid) for pid in self.get_endpoint(endpoint_id).pipeline_ids]
+        with self._lock:
+            pipelines = [self.get_pipeline(pid) for pid in self.get_endpoint(endpoint_id).pipeline_ids]
         return [p for p in pipelines if not active_only or p.status == "Active"]
 
     def endpoint_version(self, endpoint_id: str, version: str | None) -> tuple[Endpoint, str, Pipeline]:
-        """The endpoint, the version a submit runs (the default when None) and that version's pipeline."""
+        """The endpoint, the version a submit runs (the default when None) and that version's pipeline.
+
+        Called under the lock by a submit, so that the endpoint cannot change between look-up and run."""
         endpoint = self.get_endpoint(endpoint_id)
         if endpoint.status != "Active":
             raise BadRequest(
