@@ -21,12 +21,13 @@ from airflow_provider_azureml.emulator.connection import (
     emulator_connection,
 )
 from airflow_provider_azureml.emulator.loadcheck import emulator_process
+from airflow_provider_azureml.emulator.seeded import TRAINING_V1
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results"
 CONN_ID = "azureml_default"
 SCOPE = EMULATOR_WORKSPACE
-TRAINING_PIPELINE = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"  # seeded, parameter avg_rate
+TRAINING_PIPELINE = TRAINING_V1  # seeded, parameter avg_rate
 HEADERS = {"Authorization": "Bearer bench"}
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from airflow_provider_azureml.emulator.connection import emulator_connection
-from airflow_provider_azureml.emulator.lifecycle import Durations
+from airflow_provider_azureml.emulator.state.lifecycle import Durations
 from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
 from tools.local_airflow import REPO, DagTestResult, LocalAirflow
 

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from airflow_provider_azureml.emulator.commands import PRS_DRIVER
+from airflow_provider_azureml.emulator.execution.commands import PRS_DRIVER
 from tools.local_airflow import REPO
 
 SCRIPTS = REPO / "dags" / "azureml_pipelines" / "scripts"

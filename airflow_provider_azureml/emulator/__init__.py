@@ -5,7 +5,14 @@ Run it with ``python -m airflow_provider_azureml.emulator --host 127.0.0.1 --por
 or in-process from tests with :func:`airflow_provider_azureml.emulator.testing.run_emulator`. It never
 imports ``azureml`` or ``airflow``.
 
-Azure surface (routes from :mod:`airflow_provider_azureml.client.routes`; bearer token required except
+Layout: :mod:`.wire` is the service's wire as the emulator declares it (routes, statuses, JSON models,
+error shapes, the OData filter subset); :mod:`.routers` parse requests and serialize what the state
+returns; :mod:`.state` holds the backend (runs and the emulator's time), the registry of pipelines and
+endpoints, the publish catalog, submission planning and :class:`~.state.views.RunView`, a run at an
+instant; :mod:`.execution` runs published steps as processes (``--execute``); :mod:`.infrastructure`
+is the app, server, auth, faults, counters, TLS and clock. :mod:`.testing` starts it in-process.
+
+Azure surface (its own route table, :mod:`.wire.routes`; bearer token required except
 for discovery and signed artifact content URLs):
 
 - ``GET /discovery`` and the ARM workspace ``GET /subscriptions/.../workspaces/{ws}?api-version=``
@@ -15,12 +22,13 @@ for discovery and signed artifact content URLs):
 - the publish path of the real SDK (``Pipeline.publish()``, ``PipelineEndpoint.publish()``,
   ``add``/``add_default``): ``Modules`` (by hash, create, get), ``DataSources``, ``Pipelines/Create``,
   ``PipelineEndpoints/Create`` and ``PUT PipelineEndpoints/{id}``, the datastore default, and the
-  content service's snapshot routes (:mod:`.content`). A published pipeline runs one step per module
+  content service's snapshot routes (:mod:`.routers.content`). A published pipeline runs one step per module
   node, named by its module, in edge order; its snapshot files are kept
-  (:meth:`.publishing.Catalog.snapshot_files`)
-- blob storage for snapshot uploads, at ``https://emuacct.blob.core.windows.net`` only, reached through
-  the emulator's HTTPS CONNECT proxy (``--blob-proxy-port``; TLS with a CA the emulator makes, :mod:`.tls`);
-  the proxy refuses every other host with 403 (:mod:`.blobproxy`)
+  (:meth:`.state.catalog.Catalog.snapshot_files`)
+- blob storage for snapshot uploads, at ``https://emuacct.blob.core.windows.net`` only, reached through the
+  emulator's HTTPS CONNECT proxy (``--blob-proxy-port``; TLS with a CA the emulator makes,
+  :mod:`.infrastructure.tls`); the proxy refuses every other host with 403
+  (:mod:`.infrastructure.blobproxy`)
 
 Admin API, under ``/_emulator/`` (no Azure AD token; interactive docs at ``/_emulator/docs``). Its writes
 (POST, PUT, DELETE) are refused unless every POST, and any write with a body, is sent with
@@ -44,25 +52,26 @@ need that token in the ``X-Emulator-Admin-Token`` header (401 otherwise). Reads,
 - ``GET /_emulator/clock``: the emulator's time (epoch seconds) and whether it is held;
   ``POST /_emulator/clock/advance`` ``{"seconds": s}`` jumps it ahead, held or not, so a test moves runs
   through their phases without waiting (in-process: ``run_emulator(clock=ManualClock())``)
-- ``GET|POST|DELETE /_emulator/faults``: list, add (body: a :class:`~.faults.FaultRule`, matching a
-  ``route`` name and/or a ``path`` glob where only ``*`` is special) or clear faults
+- ``GET|POST|DELETE /_emulator/faults``: list, add (body: a :class:`~.infrastructure.faults.FaultRule`,
+  matching a ``route`` name and/or a ``path`` glob where only ``*`` is special) or clear faults
 - ``GET|DELETE /_emulator/requests``: request counts per ``"METHOD ROUTE_NAME"`` and per run id; reset
 - ``POST /_emulator/reset``: back to the start-up seed (runs, registrations, faults, counts dropped;
   a hold released)
 
 Run lifecycle: NotStarted, Queued, Running (steps one after another), then Finished (run history:
 Completed) or Failed; ``DELETE .../Execution`` gives CancelRequested, then Canceled. Statuses are
-computed from timestamps on read (:mod:`.lifecycle`).
+computed from timestamps on read (:mod:`.state.lifecycle`).
 
-Execution mode (``--execute``; :mod:`.executor`): a run of a *published* pipeline really runs, step by
-step in graph order, each step a local process in its own process group, with its snapshot (rebuilt under
-``<data dir>/runs/<run id>/<step run id>/snapshot``) as working directory and its stdout/stderr as its
+Execution mode (``--execute``; :mod:`.execution.executor`): a run of a *published* pipeline really runs,
+step by step in graph order, each step a local process in its own process group, with its snapshot (rebuilt
+under ``<data dir>/runs/<run id>/<step run id>/snapshot``) as working directory and its stdout/stderr as its
 ``azureml-logs/70_driver_log.txt``. PythonScriptSteps run their script with the emulator's Python;
-ParallelRunSteps run the emulator's own driver (:mod:`.prs_driver`). Arguments, ``AML_PARAMETER_*`` and
-folders are resolved from the published graph (:mod:`.commands`): datastore ``<name>`` is the folder
-``<data dir>/datastores/<name>/`` (fill ``workspaceblobstore/`` with input data), and a PipelineData output
-is ``azureml/<step run id>/<output name>`` on it, as on Azure. Statuses then come from the processes: exit
-code, cancel (kills the process group), step time limit (``MaxRunDurationSeconds`` or ``--step-timeout``).
-A run still executing when the emulator stops ends Failed. Seeded pipelines stay simulated. It runs the
-code it is sent, so ``--execute`` refuses a non-loopback ``--host`` without ``--allow-remote-execution``.
+ParallelRunSteps run the emulator's own driver (:mod:`.execution.prs_driver`). Arguments,
+``AML_PARAMETER_*`` and folders are resolved from the published graph (:mod:`.execution.commands`):
+datastore ``<name>`` is the folder ``<data dir>/datastores/<name>/`` (fill ``workspaceblobstore/`` with
+input data), and a PipelineData output is ``azureml/<step run id>/<output name>`` on it, as on Azure.
+Statuses then come from the processes: exit code, cancel (kills the process group), step time limit
+(``MaxRunDurationSeconds`` or ``--step-timeout``). A run still executing when the emulator stops ends
+Failed. Seeded pipelines stay simulated. It runs the code it is sent, so ``--execute`` refuses a
+non-loopback ``--host`` without ``--allow-remote-execution``.
 """

@@ -8,13 +8,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from airflow_provider_azureml.emulator.app import build_app
 from airflow_provider_azureml.emulator.connection import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER
-from airflow_provider_azureml.emulator.context import EmulatorConfig
-from airflow_provider_azureml.emulator.executor import check_binding
-from airflow_provider_azureml.emulator.lifecycle import Durations
-from airflow_provider_azureml.emulator.seed import DEFAULT_SEED
-from airflow_provider_azureml.emulator.server import EmulatorServer
+from airflow_provider_azureml.emulator.execution.executor import check_binding
+from airflow_provider_azureml.emulator.infrastructure.app import build_app
+from airflow_provider_azureml.emulator.infrastructure.context import EmulatorConfig
+from airflow_provider_azureml.emulator.infrastructure.server import EmulatorServer
+from airflow_provider_azureml.emulator.state.lifecycle import Durations
+from airflow_provider_azureml.emulator.state.seed import DEFAULT_SEED
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
 

@@ -22,15 +22,15 @@ from pathlib import Path
 
 import httpx
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.statuses import RunStatus
+from airflow_provider_azureml.emulator.seeded import TRAINING_V1
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
 SCOPE = {
     "subscription_id": "loadcheck-sub",
     "resource_group": "loadcheck-rg",
     "workspace_name": "loadcheck-ws",
 }
-TRAINING_PIPELINE = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"  # from seed_default.yaml
 HEADERS = {"Authorization": "Bearer loadcheck"}
 
 
@@ -95,7 +95,7 @@ async def check(base: str, runs: int, concurrency: int, pid: int) -> dict[str, f
     async with httpx.AsyncClient(base_url=base, headers=HEADERS, limits=limits, timeout=30) as client:
         # Open the pooled connections first, so latencies below are per request, not per TCP connect.
         await asyncio.gather(*(client.get(routes.DATA_TYPES.path(**SCOPE)) for _ in range(concurrency)))
-        submit_url = routes.SUBMIT_PIPELINE.path(**SCOPE, pipeline_id=TRAINING_PIPELINE)
+        submit_url = routes.SUBMIT_PIPELINE.path(**SCOPE, pipeline_id=TRAINING_V1)
         started = time.perf_counter()
         submitted = await asyncio.gather(
             *(

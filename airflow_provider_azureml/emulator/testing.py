@@ -5,11 +5,11 @@
 ``emulator.requests`` the request counter, and ``emulator.restart()`` stops and starts it again on the
 same port (with a ``state_file``, runs survive the restart).
 
-``clock`` is the wall clock the emulator's time follows: with a :class:`~.clock.ManualClock`, runs
-progress only when the test calls ``clock.advance(seconds)``.
+``clock`` is the wall clock the emulator's time follows: with a :class:`~.infrastructure.clock.ManualClock`,
+runs progress only when the test calls ``clock.advance(seconds)``.
 
-``execute=True`` runs published pipelines' steps as local processes (:mod:`.executor`), keeping their
-files in ``data_dir`` (a temporary directory when None); seeded pipelines stay simulated.
+``execute=True`` runs published pipelines' steps as local processes (:mod:`.execution.executor`), keeping
+their files in ``data_dir`` (a temporary directory when None); seeded pipelines stay simulated.
 """
 
 from __future__ import annotations
@@ -19,16 +19,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from airflow_provider_azureml.emulator.app import EmulatorApp, build_app
-from airflow_provider_azureml.emulator.backend import Backend
-from airflow_provider_azureml.emulator.clock import ManualClock
-from airflow_provider_azureml.emulator.context import EmulatorConfig
-from airflow_provider_azureml.emulator.executor import check_binding
-from airflow_provider_azureml.emulator.faults import FaultInjector
-from airflow_provider_azureml.emulator.lifecycle import Durations
-from airflow_provider_azureml.emulator.routing import RequestCounter
-from airflow_provider_azureml.emulator.seed import DEFAULT_SEED
-from airflow_provider_azureml.emulator.server import EmulatorServer
+from airflow_provider_azureml.emulator.execution.executor import check_binding
+from airflow_provider_azureml.emulator.infrastructure.app import EmulatorApp, build_app
+from airflow_provider_azureml.emulator.infrastructure.clock import ManualClock
+from airflow_provider_azureml.emulator.infrastructure.context import EmulatorConfig
+from airflow_provider_azureml.emulator.infrastructure.faults import FaultInjector
+from airflow_provider_azureml.emulator.infrastructure.routing import RequestCounter
+from airflow_provider_azureml.emulator.infrastructure.server import EmulatorServer
+from airflow_provider_azureml.emulator.state.backend import Backend
+from airflow_provider_azureml.emulator.state.lifecycle import Durations
+from airflow_provider_azureml.emulator.state.seed import DEFAULT_SEED
 
 #: Phase durations that finish a one-step run in about a tenth of a second.
 FAST_DURATIONS = Durations(not_started=0.02, queued=0.03, step=0.05, cancel=0.02)

@@ -24,6 +24,7 @@ from airflow_provider_azureml.client.errors import (
     AzureMLConnectionError,
     AzureMLServiceError,
 )
+from airflow_provider_azureml.client.models import parameter_text
 from airflow_provider_azureml.client.redaction import scrub
 from airflow_provider_azureml.client.retry import is_permanent, is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
@@ -349,7 +350,7 @@ class AzureMLPipelineRunOperatorBase(AzureMLHookMixin, ResumableJobMixin, BaseOp
             "experiment_name": external_id["experiment_name"],
             "status": run.status,
             "studio_url": self.hook.studio_run_url(run.id, external_id["experiment_name"]),
-            "parameters": {str(k): str(v) for k, v in (self.pipeline_parameters or {}).items()},
+            "parameters": {name: parameter_text(v) for name, v in (self.pipeline_parameters or {}).items()},
             **self._describe_target(),
         }
 

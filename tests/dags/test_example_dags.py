@@ -86,10 +86,10 @@ def dags_test_held_until(
 def seeded_endpoints_restored(emulator: RunningEmulator) -> Iterator[None]:
     """Publishing moves the endpoints' defaults; later tests expect the seeded pipelines behind them."""
     names = ("training-endpoint", "batch-scoring-endpoint")
-    saved = [emulator.backend.get_endpoint_by_name(name).model_copy(deep=True) for name in names]
+    saved = [emulator.backend.registry.get_endpoint_by_name(name).model_copy(deep=True) for name in names]
     yield
     for endpoint in saved:
-        emulator.backend.register_endpoint(endpoint)
+        emulator.backend.registry.register_endpoint(endpoint)
 
 
 @pytest.mark.usefixtures("seeded_endpoints_restored")
@@ -101,7 +101,7 @@ def test_publish_then_run_the_new_versions(airflow, emulator):
     runs = {s.pipeline_id: s for s in submissions_of(emulator, "azureml_publish_pipelines")}
     assert runs[published].parameters_received == {"avg_rate": "0.6"}
     assert len(runs) == 2
-    endpoint = emulator.backend.get_endpoint_by_name("training-endpoint")
+    endpoint = emulator.backend.registry.get_endpoint_by_name("training-endpoint")
     assert endpoint.pipeline_ids[int(endpoint.default_version)] == published
 
 

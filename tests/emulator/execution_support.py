@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 from tests.emulator.support import wait_for
 
 

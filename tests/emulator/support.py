@@ -1,4 +1,4 @@
-"""Ids of the default seed, URL building and polling for the emulator tests."""
+"""Ids of the default seed, URL building, and moving simulated runs along for the emulator tests."""
 
 from __future__ import annotations
 
@@ -8,23 +8,27 @@ from typing import Any, TypeVar
 
 import httpx
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.routes import Route
-from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE
+from airflow_provider_azureml.emulator.seeded import (  # noqa: F401 (re-exported for the tests)
+    SCORING,
+    SCORING_ENDPOINT,
+    TRAINING_ENDPOINT,
+    TRAINING_V1,
+    TRAINING_V2,
+)
+from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.routes import Route
 
 T = TypeVar("T")
 SCOPE = EMULATOR_WORKSPACE
 WORKSPACE_ID = "5e1f3c7a-9d2b-4c8e-a6f0-3b7d9e1c2a40"
-TRAINING_V1 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"
-TRAINING_V2 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e02"
-SCORING = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e03"
-TRAINING_ENDPOINT = "9d4e2b7a-1c3f-4a5b-8c6d-7e8f9a0b1c01"
-SCORING_ENDPOINT = "9d4e2b7a-1c3f-4a5b-8c6d-7e8f9a0b1c02"
 TRAIN_NODE = "7a1c9e42"
 FAILING_RATE = "0.99"
 FAILING_MESSAGE = "ValueError: avg_rate=0.99 makes the loss diverge (loss=nan at epoch 3)"
 AUTH = {"Authorization": "Bearer test-token"}
+#: A moment past a transition, so that float rounding of the emulator's clock cannot land just before it.
+INSTANT = 1e-6
 
 
 def url(base: str, route: Route, **params: object) -> str:
@@ -56,5 +60,21 @@ def run_status(client: httpx.Client, base: str, run_id: str) -> str:
     return response.json()["Status"]["StatusCode"]
 
 
-def wait_terminal(client: httpx.Client, base: str, run_id: str) -> str:
-    return wait_for(lambda: run_status(client, base, run_id), lambda status: status in RunStatus.TERMINAL)
+def move_to(emulator: RunningEmulator, run_id: str, status: str | None = None) -> None:
+    """Hold the emulator's time and move it to the instant run ``run_id`` enters ``status`` (None: its end).
+
+    Instead of waiting for a simulated run to get somewhere, a test puts it there: the result does not
+    depend on the machine's speed. A run that has passed that instant already is left where it is.
+    """
+    backend = emulator.backend
+    backend.hold()
+    run = backend.get_run(run_id)
+    at = run.timeline.ends_at if status is None else run.timeline.entered(status)
+    assert at is not None, f"run {run_id} never enters {status or 'a final status'}"
+    backend.advance(max(0.0, at - backend.offset(run)) + INSTANT)
+
+
+def finish(client: httpx.Client, emulator: RunningEmulator, run_id: str) -> str:
+    """Move a simulated run to its end (:func:`move_to`) and read its final status over HTTP."""
+    move_to(emulator, run_id)
+    return run_status(client, emulator.url, run_id)

@@ -16,13 +16,13 @@ from typing import Any
 import httpx
 import pytest
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.routes import Route
 from airflow_provider_azureml.emulator.__main__ import parser
 from airflow_provider_azureml.emulator.connection import ADMIN_TOKEN_ENV, ADMIN_TOKEN_HEADER
-from airflow_provider_azureml.emulator.faults import glob_match
-from airflow_provider_azureml.emulator.routing import ROUTES
+from airflow_provider_azureml.emulator.infrastructure.faults import glob_match
+from airflow_provider_azureml.emulator.infrastructure.routing import ROUTES
 from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.routes import Route
 from tests.emulator.support import AUTH, SCOPE, TRAINING_ENDPOINT, TRAINING_V1, url
 
 ADMIN_TOKEN = "admin-s3cret-value"
@@ -183,7 +183,7 @@ def test_fault_path_globs(pattern: str, path: str, expected: bool) -> None:
 def test_admin_writes_need_a_json_content_type(
     emulator: RunningEmulator, method: str, what: str, content: str | None, content_type: str | None
 ) -> None:
-    emulator.faults.inject(routes.GET_RUN, kind="drop")
+    emulator.faults.inject("GET_RUN", kind="drop")
     headers = {"Content-Type": content_type} if content_type else {}
 
     refused = httpx.request(method, f"{emulator.url}/_emulator/{what}", content=content, headers=headers)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_azureml.emulator.commands import (
+from airflow_provider_azureml.emulator.execution.commands import (
     PRS_DRIVER,
     DataLayout,
     StepContext,

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_azureml.emulator.__main__ import main, parser
-from airflow_provider_azureml.emulator.commands import PRS_DRIVER
+from airflow_provider_azureml.emulator.execution.commands import PRS_DRIVER
 from airflow_provider_azureml.emulator.testing import run_emulator
 
 ECHO = """

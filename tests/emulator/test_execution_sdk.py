@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from tests.emulator import publish_support
 from tests.emulator.execution_support import (

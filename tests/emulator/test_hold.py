@@ -8,13 +8,13 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from airflow_provider_azureml.client.statuses import RunStatus as S
-from airflow_provider_azureml.emulator.backend import Backend
-from airflow_provider_azureml.emulator.lifecycle import Durations, SimulatedTime
-from airflow_provider_azureml.emulator.records import SubmitRequest
-from airflow_provider_azureml.emulator.seed import DEFAULT_SEED, apply_seed, load_seed
-from airflow_provider_azureml.emulator.state import StateFile
+from airflow_provider_azureml.emulator.state.backend import Backend
+from airflow_provider_azureml.emulator.state.lifecycle import Durations, SimulatedTime
+from airflow_provider_azureml.emulator.state.records import SubmitRequest
+from airflow_provider_azureml.emulator.state.seed import DEFAULT_SEED, apply_seed, load_seed
+from airflow_provider_azureml.emulator.state.state_file import StateFile
 from airflow_provider_azureml.emulator.testing import ManualClock, RunningEmulator, run_emulator
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus as S
 from tests.emulator.support import AUTH, TRAINING_V1, run_status, submit
 
 #: NotStarted until 1 s, Queued until 2 s, Running until 12 s, then Finished.

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_azureml.client.statuses import RunStatus as S
+from airflow_provider_azureml.emulator import seeded
 from airflow_provider_azureml.emulator.__main__ import parser
-from airflow_provider_azureml.emulator.errors import BadRequest
-from airflow_provider_azureml.emulator.lifecycle import (
+from airflow_provider_azureml.emulator.state.lifecycle import (
     Durations,
     StepSpec,
     Timeline,
-    history_status,
     plan_run,
 )
-from airflow_provider_azureml.emulator.odata import Clause, matches, parse_filter
+from airflow_provider_azureml.emulator.state.seed import DEFAULT_SEED, load_seed
+from airflow_provider_azureml.emulator.wire.errors import BadRequest
+from airflow_provider_azureml.emulator.wire.odata import Clause, matches, parse_filter
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus as S
+from airflow_provider_azureml.emulator.wire.statuses import history_status
 
 DURATIONS = Durations(not_started=1, queued=2, step=10, cancel=3)
 STEPS = [StepSpec("prep", "n1"), StepSpec("score", "n2", depends_on=("prep",)), StepSpec("report", "n3")]
@@ -103,3 +105,14 @@ def test_cli_help_documents_every_option() -> None:
         "--log-level",
     ):
         assert option in text
+
+
+def test_the_seeded_ids_are_the_default_seeds() -> None:
+    seed = load_seed(DEFAULT_SEED)
+    pipelines = {pipeline.id for pipeline in seed.pipelines}
+    endpoints = {endpoint.id: endpoint.versions for endpoint in seed.endpoints}
+    assert {seeded.TRAINING_V1, seeded.TRAINING_V2, seeded.SCORING} == pipelines
+    assert endpoints == {
+        seeded.TRAINING_ENDPOINT: [seeded.TRAINING_V1, seeded.TRAINING_V2],
+        seeded.SCORING_ENDPOINT: [seeded.SCORING],
+    }

@@ -16,12 +16,12 @@ import pytest
 import requests
 from airflow.sdk.exceptions import AirflowException
 
-from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.emulator.__main__ import _blob_proxy_port, parser
-from airflow_provider_azureml.emulator.blobs import file_hash
 from airflow_provider_azureml.emulator.connection import EMULATOR_TENANT_ID, EMULATOR_WORKSPACE
+from airflow_provider_azureml.emulator.infrastructure.tls import BLOB_HOST
+from airflow_provider_azureml.emulator.state.blobs import file_hash
 from airflow_provider_azureml.emulator.testing import RunningEmulator
-from airflow_provider_azureml.emulator.tls import BLOB_HOST
+from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from tests.emulator.support import AUTH, url
 

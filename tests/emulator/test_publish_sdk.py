@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
 from tests.emulator import publish_support
-from tests.emulator.support import TRAINING_ENDPOINT, TRAINING_V2, wait_for
+from tests.emulator.support import TRAINING_ENDPOINT, TRAINING_V2, move_to
 from tests.pipelines._paths import SCRIPTS_DIR
 
 # Fixtures (pytest registers fixtures found in the test module).
@@ -51,7 +51,7 @@ def test_publish_training_pipeline_gives_a_consumable_entity(
     assert published.total_run_steps == 1
     assert published.endpoint.startswith(emulator_conn.url)
     assert published.endpoint.endswith(f"/PipelineRuns/PipelineSubmit/{published.id}")
-    pipeline = emulator_conn.backend.get_pipeline(published.id)
+    pipeline = emulator_conn.backend.registry.get_pipeline(published.id)
     assert [(p.name, p.type, p.default) for p in pipeline.parameters] == [("avg_rate", "float", "0.5")]
     [step] = pipeline.steps
     assert (step.name, step.script, step.step_type) == ("train", "train.py", "PythonScriptStep")
@@ -64,7 +64,7 @@ def test_publish_training_pipeline_gives_a_consumable_entity(
 def test_snapshot_files_are_rebuilt_byte_for_byte(workspace: Any, emulator_conn: RunningEmulator) -> None:
     published = _publish_training(workspace)
 
-    [step] = emulator_conn.backend.get_pipeline(published.id).steps
+    [step] = emulator_conn.backend.registry.get_pipeline(published.id).steps
     files = emulator_conn.backend.catalog.snapshot_files(step.snapshot_id or "")
 
     assert files["train.py"] == (SCRIPTS_DIR / "train.py").read_bytes()
@@ -88,7 +88,8 @@ def test_published_scoring_pipeline_runs_one_step_per_node_in_edge_order(
         workspace, "publish-test", pipeline_parameters={"mini_batch_size": "7"}
     )
 
-    assert wait_for(run.get_status, lambda s: s in RunStatus.TERMINAL) == RunStatus.FINISHED
+    move_to(emulator_conn, run.id)
+    assert run.get_status() == RunStatus.FINISHED
     [submission] = emulator_conn.backend.submissions()
     assert submission.parameters_resolved == {"mini_batch_size": "7", "corrupt_items": ""}
     steps = emulator_conn.backend.get_run(run.id).steps.values()
@@ -117,8 +118,8 @@ def test_identical_republish_reuses_modules_and_snapshot(
     assert routes["GET MODULE_BY_HASH"] == 1
     assert "POST CREATE_MODULE" not in routes
     assert "POST SNAPSHOT_GET_BLOB" not in routes
-    assert emulator_conn.backend.get_pipeline(second.id).steps[0].module_id == (
-        emulator_conn.backend.get_pipeline(first.id).steps[0].module_id
+    assert emulator_conn.backend.registry.get_pipeline(second.id).steps[0].module_id == (
+        emulator_conn.backend.registry.get_pipeline(first.id).steps[0].module_id
     )
 
 
@@ -133,7 +134,7 @@ def test_publish_after_an_emulator_restart_uploads_again(
     with hook.publishing_environment():
         published = _publish_training(hook.get_workspace())
 
-    [step] = emulator_conn.backend.get_pipeline(published.id).steps
+    [step] = emulator_conn.backend.registry.get_pipeline(published.id).steps
     assert "train.py" in emulator_conn.backend.catalog.snapshot_files(step.snapshot_id or "")
 
 
@@ -147,9 +148,9 @@ def test_endpoint_publish_and_add_default(workspace: Any, emulator_conn: Running
     seeded = PipelineEndpoint.get(workspace, name="training-endpoint")
     seeded.add(second)
 
-    fresh = emulator_conn.backend.get_endpoint(created.id)
+    fresh = emulator_conn.backend.registry.get_endpoint(created.id)
     assert (fresh.pipeline_ids, fresh.default_version) == ([first.id, second.id], "1")
-    kept = emulator_conn.backend.get_endpoint(TRAINING_ENDPOINT)
+    kept = emulator_conn.backend.registry.get_endpoint(TRAINING_ENDPOINT)
     assert kept.pipeline_ids[-1] == second.id
     assert kept.default_version == "1"  # add() leaves the seeded default (version 1) alone
     assert kept.pipeline_ids[1] == TRAINING_V2
@@ -181,7 +182,7 @@ def test_snapshots_survive_a_restart_with_a_state_file(
         with AzureMLHook().publishing_environment():
             second = _publish_training(AzureMLHook().get_workspace(), version="8")
 
-        [step] = emulator.backend.get_pipeline(first.id).steps
+        [step] = emulator.backend.registry.get_pipeline(first.id).steps
         assert "train.py" in emulator.backend.catalog.snapshot_files(step.snapshot_id or "")
         assert "POST CREATE_MODULE" not in emulator.requests.snapshot()["routes"]  # the module hash hit
-        assert emulator.backend.get_pipeline(second.id).steps[0].module_id == step.module_id
+        assert emulator.backend.registry.get_pipeline(second.id).steps[0].module_id == step.module_id

@@ -10,22 +10,23 @@ from pathlib import Path
 
 import httpx
 
-from airflow_provider_azureml.client import routes
-from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.testing import run_emulator
-from tests.emulator.support import AUTH, run_status, submit, url, wait_terminal
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
+from tests.emulator.support import AUTH, finish, move_to, run_status, submit, url
 
 
 def test_runs_keep_their_id_status_and_timeline_across_a_restart(tmp_path: Path) -> None:
     state = tmp_path / "state" / "emulator.json"
     with run_emulator(state_file=state) as emulator, httpx.Client(headers=AUTH) as client:
         finished = submit(client, emulator.url, tags={"k": "v"})
-        wait_terminal(client, emulator.url, finished["Id"])
+        finish(client, emulator, finished["Id"])
         registered = httpx.post(
             f"{emulator.url}/_emulator/pipelines", json={"name": "kept", "steps": [{"name": "s"}]}
         )
         emulator.backend.set_default_durations({"step": 600.0})
         running = submit(client, emulator.url)
+        move_to(emulator, running["Id"], RunStatus.RUNNING)  # and held there, across the restart
         before = {run_id: emulator.backend.get_run(run_id) for run_id in (finished["Id"], running["Id"])}
         base = emulator.url
 
@@ -55,7 +56,7 @@ def test_state_file_is_not_rewritten_for_reads(tmp_path: Path) -> None:
     state = tmp_path / "emulator.json"
     with run_emulator(state_file=state) as emulator, httpx.Client(headers=AUTH) as client:
         run = submit(client, emulator.url)
-        wait_terminal(client, emulator.url, run["Id"])
+        finish(client, emulator, run["Id"])
         emulator.restart()
         written = state.stat().st_mtime_ns
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_azureml.client.statuses import RunStatus
 from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 from tests.emulator.support import (
     FAILING_MESSAGE,
     FAILING_RATE,
@@ -24,7 +24,7 @@ from tests.emulator.support import (
     TRAINING_V1,
     TRAINING_V2,
     WORKSPACE_ID,
-    wait_for,
+    move_to,
 )
 
 TOKEN = "sdk-test-token"
@@ -66,7 +66,7 @@ def sdk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SimpleNamespace]:
 
 @pytest.fixture
 def ws(sdk: SimpleNamespace, emulator: RunningEmulator) -> Any:
-    """A workspace whose discovery URL is the emulator's (REST doc section 8)."""
+    """A workspace whose discovery URL is the emulator's (``Workspace._discovery_url_internal``)."""
     workspace = sdk.Workspace(
         SCOPE["subscription_id"],
         SCOPE["resource_group"],
@@ -79,8 +79,10 @@ def ws(sdk: SimpleNamespace, emulator: RunningEmulator) -> Any:
     return workspace
 
 
-def _wait_status(run: Any) -> str:
-    return wait_for(run.get_status, lambda status: status in RunStatus.TERMINAL)
+def _finish(emulator: RunningEmulator, run: Any) -> str:
+    """Move the emulator to the run's end (no waiting on the machine), then ask the SDK."""
+    move_to(emulator, run.id)
+    return run.get_status()
 
 
 def test_published_pipeline_get_reads_the_entity(
@@ -111,7 +113,7 @@ def test_published_pipeline_submit_records_assignments_and_finishes(
     assert submission.experiment_name == "referee"
     assert submission.parameters_received == {"avg_rate": "0.7"}
     assert submission.parameters_resolved == {"avg_rate": "0.7"}
-    assert _wait_status(run) == RunStatus.FINISHED
+    assert _finish(emulator, run) == RunStatus.FINISHED
     assert run.get_details()["status"] == RunStatus.COMPLETED
     assert run.get_tags()["azureml.pipelineid"] == TRAINING_V1
 
@@ -151,12 +153,14 @@ def test_endpoint_get_by_name_and_submit_default_and_pinned(
     assert by_run[default_run.id].parameters_resolved == {"avg_rate": "0.5", "epochs": "3"}
     assert by_run[pinned_run.id].pipeline_id == TRAINING_V1
     assert by_run[pinned_run.id].endpoint_version == "0"
-    assert _wait_status(pinned_run) == RunStatus.FINISHED
+    assert _finish(emulator, pinned_run) == RunStatus.FINISHED
 
 
-def test_get_steps_returns_step_runs_in_graph(sdk: SimpleNamespace, ws: Any) -> None:
+def test_get_steps_returns_step_runs_in_graph(
+    sdk: SimpleNamespace, ws: Any, emulator: RunningEmulator
+) -> None:
     run = sdk.PublishedPipeline.get(ws, SCORING).submit(ws, "referee")
-    assert _wait_status(run) == RunStatus.FINISHED
+    assert _finish(emulator, run) == RunStatus.FINISHED
 
     steps = list(run.get_steps())
 
@@ -166,11 +170,14 @@ def test_get_steps_returns_step_runs_in_graph(sdk: SimpleNamespace, ws: Any) -> 
     assert {step.pipeline_run_id for step in steps} == {run.id}
 
 
-def test_failing_run_raises_with_the_step_message(sdk: SimpleNamespace, ws: Any) -> None:
+def test_failing_run_raises_with_the_step_message(
+    sdk: SimpleNamespace, ws: Any, emulator: RunningEmulator
+) -> None:
     run = sdk.PublishedPipeline.get(ws, TRAINING_V1).submit(
         ws, "referee", pipeline_parameters={"avg_rate": float(FAILING_RATE)}
     )
 
+    move_to(emulator, run.id)
     with pytest.raises(sdk.ActivityFailedException) as raised:
         run.wait_for_completion(show_output=False, raise_on_error=True)
 
@@ -186,7 +193,7 @@ def test_failing_run_raises_with_the_step_message(sdk: SimpleNamespace, ws: Any)
 def test_continue_on_step_failure_runs_independent_steps(
     sdk: SimpleNamespace, ws: Any, emulator: RunningEmulator
 ) -> None:
-    from airflow_provider_azureml.emulator.seed import PipelineSeed
+    from airflow_provider_azureml.emulator.state.seed import PipelineSeed
 
     seed = PipelineSeed.model_validate(
         {
@@ -195,14 +202,14 @@ def test_continue_on_step_failure_runs_independent_steps(
             "behaviour": {"fail": {"step": "b", "message": "b broke"}},
         }
     )
-    pipeline = emulator.backend.register_pipeline(seed.to_pipeline(0.0))
+    pipeline = emulator.backend.registry.register_pipeline(seed.to_pipeline(0.0))
     published = sdk.PublishedPipeline.get(ws, pipeline.id)
 
     keep_going = published.submit(ws, "referee", continue_on_step_failure=True)
     stop = published.submit(ws, "referee")
 
-    assert _wait_status(keep_going) == RunStatus.FAILED
-    assert _wait_status(stop) == RunStatus.FAILED
+    assert _finish(emulator, keep_going) == RunStatus.FAILED
+    assert _finish(emulator, stop) == RunStatus.FAILED
     assert {s.name: s.get_status() for s in keep_going.get_steps()} == {
         "a": RunStatus.FINISHED,
         "b": RunStatus.FAILED,
@@ -213,24 +220,25 @@ def test_continue_on_step_failure_runs_independent_steps(
         "b": RunStatus.FAILED,
     }
     node_d = pipeline.step_by_name("d").node_id
-    assert emulator.backend.get_step(keep_going.id, node_d).status_at(1e9) == RunStatus.NOT_STARTED
+    assert emulator.backend.get_run(keep_going.id).steps[node_d].status_at(1e9) == RunStatus.NOT_STARTED
 
 
 def test_cancel_ends_canceled(sdk: SimpleNamespace, ws: Any, emulator: RunningEmulator) -> None:
     emulator.backend.set_default_durations({"step": 30.0})
     run = sdk.PublishedPipeline.get(ws, TRAINING_V1).submit(ws, "referee")
-    wait_for(run.get_status, lambda status: status == RunStatus.RUNNING)
+    move_to(emulator, run.id, RunStatus.RUNNING)
+    assert run.get_status() == RunStatus.RUNNING
 
     run.cancel()
 
-    assert _wait_status(run) == RunStatus.CANCELED
+    assert _finish(emulator, run) == RunStatus.CANCELED
     [step] = run.get_steps()
     assert step.get_status() == RunStatus.CANCELED
 
 
-def test_step_status_by_node_id(sdk: SimpleNamespace, ws: Any) -> None:
+def test_step_status_by_node_id(sdk: SimpleNamespace, ws: Any, emulator: RunningEmulator) -> None:
     run = sdk.PublishedPipeline.get(ws, TRAINING_V1).submit(ws, "referee")
-    _wait_status(run)
+    _finish(emulator, run)
 
     [step] = run.get_steps()
 

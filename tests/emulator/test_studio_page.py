@@ -2,26 +2,29 @@
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import requests
 
+from airflow_provider_azureml.emulator.seeded import TRAINING_V1
+from airflow_provider_azureml.emulator.testing import RunningEmulator
 from airflow_provider_azureml.hooks.azureml import AzureMLHook
+from tests.emulator.support import move_to
 
-TRAINING_V1 = "3f6c1d2e-8a4b-4c5d-9e7f-0a1b2c3d4e01"
 
-
-def finished_run(hook: AzureMLHook, **options) -> str:
+def finished_run(emulator: RunningEmulator, hook: AzureMLHook, **options: Any) -> str:
     run = hook.submit_pipeline_run(TRAINING_V1, experiment_name="studio-page", **options)
-    deadline = time.monotonic() + 10
-    while hook.get_pipeline_run(run.id).status not in ("Finished", "Failed") and time.monotonic() < deadline:
-        time.sleep(0.05)
+    move_to(emulator, run.id)
     return run.id
 
 
-def test_the_studio_link_opens_a_page_with_status_steps_error_and_log(emulator_conn):
+def test_the_studio_link_opens_a_page_with_status_steps_error_and_log(
+    emulator_conn: RunningEmulator,
+) -> None:
     hook = AzureMLHook()
-    run_id = finished_run(hook, parameter_assignments={"avg_rate": 0.99}, tags={"team": "<b>ml</b>"})
+    run_id = finished_run(
+        emulator_conn, hook, parameter_assignments={"avg_rate": 0.99}, tags={"team": "<b>ml</b>"}
+    )
 
     page = requests.get(hook.studio_run_url(run_id, "studio-page"), timeout=10)  # no token: a browser
 
@@ -34,5 +37,5 @@ def test_the_studio_link_opens_a_page_with_status_steps_error_and_log(emulator_c
     assert "&lt;b&gt;ml&lt;/b&gt;" in html and "<b>ml</b>" not in html  # values are escaped
 
 
-def test_unknown_run_page_is_a_404(emulator_conn):
+def test_unknown_run_page_is_a_404(emulator_conn: RunningEmulator) -> None:
     assert requests.get(f"{emulator_conn.url}/runs/no-such-run", timeout=10).status_code == 404

@@ -23,7 +23,7 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_azureml.client import credentials
 from airflow_provider_azureml.client.credentials import AccessToken
 from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE
-from airflow_provider_azureml.emulator.faults import FaultRule
+from airflow_provider_azureml.emulator.infrastructure.faults import FaultRule
 from airflow_provider_azureml.emulator.testing import ManualClock, RunningEmulator, run_emulator
 from airflow_provider_azureml.operators.submit_pipeline_run import AzureMLSubmitPipelineRunOperator
 from airflow_provider_azureml.triggers.pipeline_run import AzureMLPipelineRunTrigger

@@ -70,7 +70,7 @@ def test_training_becomes_the_endpoint_default_and_runs_with_an_override(
 ) -> None:
     result, ti = _publish(version="3", pipeline_endpoint_name="training-endpoint")
 
-    endpoint = emulator_conn.backend.get_endpoint(TRAINING_ENDPOINT)
+    endpoint = emulator_conn.backend.registry.get_endpoint(TRAINING_ENDPOINT)
     assert result["pipeline_endpoint_id"] == TRAINING_ENDPOINT
     assert result["pipeline_endpoint_version"] == endpoint.default_version == "2"
     assert endpoint.pipeline_ids == [endpoint.pipeline_ids[0], TRAINING_V2, result["published_pipeline_id"]]
@@ -125,13 +125,13 @@ def test_a_new_version_is_published_beside_the_old_one(emulator_conn: RunningEmu
 
     assert second["published_pipeline_id"] != first["published_pipeline_id"]
     assert (first["pipeline_endpoint_version"], second["pipeline_endpoint_version"]) == ("2", "3")
-    assert emulator_conn.backend.get_endpoint(TRAINING_ENDPOINT).default_version == "3"
+    assert emulator_conn.backend.registry.get_endpoint(TRAINING_ENDPOINT).default_version == "3"
 
 
 def test_set_as_default_false_keeps_the_old_default(emulator_conn: RunningEmulator) -> None:
     result, _ = _publish(version="3", pipeline_endpoint_name="training-endpoint", set_as_default=False)
 
-    endpoint = emulator_conn.backend.get_endpoint(TRAINING_ENDPOINT)
+    endpoint = emulator_conn.backend.registry.get_endpoint(TRAINING_ENDPOINT)
     assert result["pipeline_endpoint_version"] == "2"
     assert endpoint.pipeline_ids[2] == result["published_pipeline_id"]
     assert endpoint.default_version == "1"
@@ -147,7 +147,7 @@ def test_reuse_finds_a_seeded_pipeline_of_the_same_name_and_version(emulator_con
 def test_a_missing_endpoint_is_created(emulator_conn: RunningEmulator) -> None:
     result, _ = _publish(version="1", pipeline_endpoint_name="nightly-training")
 
-    endpoint = emulator_conn.backend.get_endpoint_by_name("nightly-training")
+    endpoint = emulator_conn.backend.registry.get_endpoint_by_name("nightly-training")
     assert (result["pipeline_endpoint_id"], result["pipeline_endpoint_version"]) == (endpoint.id, "0")
     assert endpoint.pipeline_ids == [result["published_pipeline_id"]]
 
@@ -156,7 +156,10 @@ def test_without_an_endpoint_only_the_pipeline_is_published(emulator_conn: Runni
     result, _ = _publish(version="9", description="no endpoint")
 
     assert (result["pipeline_endpoint_id"], result["pipeline_endpoint_version"]) == (None, None)
-    assert emulator_conn.backend.get_pipeline(result["published_pipeline_id"]).description == "no endpoint"
+    assert (
+        emulator_conn.backend.registry.get_pipeline(result["published_pipeline_id"]).description
+        == "no endpoint"
+    )
     assert _count(emulator_conn, "POST CREATE_ENDPOINT") == 0
 
 
@@ -255,5 +258,5 @@ def test_the_publish_dag_publishes_and_runs_both_pipelines(emulator_conn: Runnin
         "published-training": {"avg_rate": "0.6"},
         "published-batch-scoring": {"mini_batch_size": "3"},
     }
-    assert emulator_conn.backend.get_endpoint(TRAINING_ENDPOINT).default_version == "2"
-    assert emulator_conn.backend.get_endpoint(SCORING_ENDPOINT).default_version == "1"
+    assert emulator_conn.backend.registry.get_endpoint(TRAINING_ENDPOINT).default_version == "2"
+    assert emulator_conn.backend.registry.get_endpoint(SCORING_ENDPOINT).default_version == "1"

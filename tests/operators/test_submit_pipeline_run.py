@@ -120,7 +120,9 @@ def test_unknown_parameter_message_lists_the_declared_ones(clocked_conn):
 
 def test_disabled_endpoint_is_refused(clocked_conn):
     backend = clocked_conn.backend
-    backend.register_endpoint(backend.get_endpoint(ENDPOINT_ID).model_copy(update={"status": "Disabled"}))
+    backend.registry.register_endpoint(
+        backend.registry.get_endpoint(ENDPOINT_ID).model_copy(update={"status": "Disabled"})
+    )
     with pytest.raises(AirflowFailException, match="Disabled"):
         operator(pipeline_endpoint_name="training-endpoint").execute(make_context())
     assert clocked_conn.backend.submissions() == []
