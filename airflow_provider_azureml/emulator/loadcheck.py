@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -23,6 +22,7 @@ from pathlib import Path
 import httpx
 
 from airflow_provider_azureml.emulator.seeded import TRAINING_V1
+from airflow_provider_azureml.emulator.testing import cli_emulator
 from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 
@@ -36,27 +36,10 @@ HEADERS = {"Authorization": "Bearer loadcheck"}
 
 @contextmanager
 def emulator_process(durations: dict[str, float]) -> Iterator[tuple[str, int]]:
-    """Start ``python -m airflow_provider_azureml.emulator`` on a free port; yield (base URL, pid)."""
-    command = [
-        sys.executable,
-        "-m",
-        "airflow_provider_azureml.emulator",
-        "--port",
-        "0",
-        "--log-level",
-        "warning",
-    ]
-    command += [arg for name, seconds in durations.items() for arg in ("--duration", f"{name}={seconds}")]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        if not url.startswith("http"):
-            raise RuntimeError(f"the emulator did not report its URL (got {url!r})")
+    """Start the emulator CLI on a free port with these phase durations; yield (base URL, pid)."""
+    options = [arg for name, seconds in durations.items() for arg in ("--duration", f"{name}={seconds}")]
+    with cli_emulator("--log-level", "warning", *options) as (url, process):
         yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def rss_kib(pid: int) -> int:

@@ -14,8 +14,10 @@ their files in ``data_dir`` (a temporary directory when None); seeded pipelines 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -109,4 +111,38 @@ def run_emulator(
         emulator.stop()
 
 
-__all__ = ["FAST_DURATIONS", "ManualClock", "RunningEmulator", "run_emulator"]
+def emulator_command(*options: str) -> list[str]:
+    """The emulator's command line with this Python: ``python -m airflow_provider_azureml.emulator ...``."""
+    return [sys.executable, "-m", "airflow_provider_azureml.emulator", *options]
+
+
+@contextmanager
+def cli_emulator(
+    *options: str, env: Mapping[str, str] | None = None, stderr: int | None = None
+) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    """Run the emulator CLI as its own process on a free port; yield its base URL and the process.
+
+    It prints its URL on its first line once it listens. On exit it gets SIGTERM, on which it writes its
+    state file, as a service manager would stop it.
+    """
+    command = emulator_command("--port", "0", *options)
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip()
+        if not url.startswith("http"):
+            raise RuntimeError(f"the emulator did not report its URL (got {url!r})")
+        yield url, process
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+__all__ = [
+    "FAST_DURATIONS",
+    "ManualClock",
+    "RunningEmulator",
+    "cli_emulator",
+    "emulator_command",
+    "run_emulator",
+]

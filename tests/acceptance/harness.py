@@ -27,6 +27,7 @@ from airflow_provider_azureml.client import routes
 from airflow_provider_azureml.client.models import PipelineRun
 from airflow_provider_azureml.emulator import connection
 from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE, admin_headers
+from airflow_provider_azureml.emulator.testing import emulator_command
 
 REPO = Path(__file__).resolve().parents[2]
 ACCEPTANCE_DAGS = Path(__file__).resolve().parent / "dags"
@@ -179,10 +180,7 @@ class Emulator:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.state = workdir / "emulator-state.json"
-        command = [
-            sys.executable,
-            "-m",
-            "airflow_provider_azureml.emulator",
+        command = emulator_command(
             "--host",
             "127.0.0.1",
             "--port",
@@ -195,7 +193,7 @@ class Emulator:
             EMULATOR_TOKEN,
             "--log-level",
             "warning",
-        ]
+        )
         self.process = ManagedProcess("emulator", command, dict(os.environ), log_path)
         self.http = httpx.Client(base_url=self.url, timeout=30)
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from airflow_provider_azureml.emulator.connection import ADMIN_TOKEN_ENV, ADMIN_
 from airflow_provider_azureml.emulator.infrastructure.faults import glob_match
 from airflow_provider_azureml.emulator.infrastructure.routing import ROUTES
 from airflow_provider_azureml.emulator.testing import RunningEmulator
+from airflow_provider_azureml.emulator.testing import cli_emulator as start_cli
 from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.emulator.wire.routes import Route
 from tests.emulator.support import AUTH, SCOPE, TRAINING_ENDPOINT, TRAINING_V1, url
@@ -37,26 +36,9 @@ def cli_emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """The CLI with its admin token from the environment, logging at debug level to a file; yields
     (base URL, log file). Its own process, so a stalled event loop there is a client timeout here."""
     log = tmp_path_factory.mktemp("cli-emulator") / "emulator.log"
-    command = [
-        sys.executable,
-        "-m",
-        "airflow_provider_azureml.emulator",
-        "--port",
-        "0",
-        "--log-level",
-        "debug",
-    ]
     env = {**os.environ, ADMIN_TOKEN_ENV: ADMIN_TOKEN}
-    with log.open("w") as sink:
-        process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=sink, text=True)
-    try:
-        assert process.stdout is not None
-        base = process.stdout.readline().strip()
-        assert base.startswith("http"), f"the emulator did not start; see {log}"
-        yield base, log
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with log.open("w") as sink, start_cli("--log-level", "debug", env=env, stderr=sink.fileno()) as (url, _):
+        yield url, log
 
 
 def _history_error(response: httpx.Response, status: int, code: str) -> str:

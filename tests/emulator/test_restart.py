@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 
-from airflow_provider_azureml.emulator.testing import run_emulator
+from airflow_provider_azureml.emulator.testing import cli_emulator, run_emulator
 from airflow_provider_azureml.emulator.wire import routes
 from airflow_provider_azureml.emulator.wire.statuses import RunStatus
 from tests.emulator.support import AUTH, finish, move_to, run_status, submit, url
@@ -69,25 +66,11 @@ def test_state_file_is_not_rewritten_for_reads(tmp_path: Path) -> None:
 
 def test_cli_writes_its_state_file_on_sigterm(tmp_path: Path) -> None:
     state = tmp_path / "cli-state.json"
-    command = [
-        sys.executable,
-        "-m",
-        "airflow_provider_azureml.emulator",
-        "--port",
-        "0",
-        "--state",
-        str(state),
-        "--log-level",
-        "warning",
-    ]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        assert process.stdout is not None
-        base = process.stdout.readline().strip()
-        with httpx.Client(headers=AUTH) as client:
-            run = submit(client, base)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
+    with (
+        cli_emulator("--state", str(state), "--log-level", "warning") as (base, _),
+        httpx.Client(headers=AUTH) as client,
+    ):
+        run = submit(client, base)
+    # leaving the block sent SIGTERM and waited for the process to end
 
     assert run["Id"] in json.loads(state.read_text())["runs"]
