@@ -52,6 +52,7 @@ def get_provider_info() -> dict[str, Any]:
             "operators.invoke_pipeline_endpoint",
             "operators.cancel_pipeline_run",
             "operators.publish_pipeline",
+            "operators.schedule",
         ),
         "sensors": _modules("sensors.pipeline_run"),
         "triggers": _modules("triggers.pipeline_run"),

@@ -1,7 +1,8 @@
 """The emulator's own ceiling: status reads per second with N runs active, via the emulator's own loadcheck.
 
-Compared with the load the two waiting styles would put on it for the same number of runs: our
-trigger reads the run and its steps once per poll interval; the SDK reads the run every second.
+Compared with the load the waiting styles would put on it for the same number of runs, as measured by
+``waits``: a trigger polling per run reads the run and its steps once per poll interval, the shared poller
+reads 500 runs per request, the SDK reads the run every second.
 """
 
 from __future__ import annotations

@@ -1,6 +1,9 @@
 """
-Retrain every 4 hours: Azure ML's ``Schedule.create(recurrence=ScheduleRecurrence(frequency="Hourly",
-interval=4))``, done the Airflow way.
+Retrain every 4 hours, on the same instants as Azure ML's ``Schedule.create(ws, ...,
+recurrence=ScheduleRecurrence(frequency="Hour", interval=4, start_time="2026-01-01T00:30:00",
+time_zone=TimeZone.WEuropeStandardTime))``: the timetable takes the same keywords, so runs come
+every 4 hours counted from the start time (not on cron's 00:00, 04:00...), and missed runs are
+skipped, not replayed.
 
 The UI's trigger form asks for ``avg_rate`` (a bounded number), which becomes the ``avg_rate``
 PipelineParameter of the published training pipeline behind the ``training-endpoint`` pipeline endpoint.
@@ -9,17 +12,19 @@ The wait is deferred: no worker slot is held while Azure ML trains.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-
 from airflow.sdk import DAG, Param
 
 from airflow_provider_azureml.operators.submit_pipeline_run import AzureMLSubmitPipelineRunOperator
+from airflow_provider_azureml.timetables import AzureMLRecurrenceTimetable
 
 with DAG(
     dag_id="azureml_recurring_training",
-    schedule=timedelta(hours=4),
-    start_date=datetime(2026, 1, 1),
-    catchup=False,
+    schedule=AzureMLRecurrenceTimetable(
+        frequency="Hour",
+        interval=4,
+        start_time="2026-01-01T00:30:00",
+        time_zone="W. Europe Standard Time",
+    ),
     render_template_as_native_obj=True,
     params={
         "avg_rate": Param(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
-from importlib.metadata import distribution
+from importlib.metadata import distribution, entry_points
 
 import pytest
 from airflow.providers_manager import ProvidersManager, _create_provider_info_schema_validator
@@ -69,3 +69,22 @@ def test_an_older_airflow_is_refused_at_import(monkeypatch, installed: str, refu
             airflow_provider_azureml._check_airflow_version()
     else:
         airflow_provider_azureml._check_airflow_version()
+
+
+def test_the_plugin_entry_point_registers_the_timetable() -> None:
+    from airflow.plugins_manager import AirflowPlugin
+
+    from airflow_provider_azureml.timetables import AzureMLRecurrenceTimetable
+
+    (entry_point,) = entry_points(group="airflow.plugins", name="azureml")
+    plugin_class = entry_point.load()
+    assert issubclass(plugin_class, AirflowPlugin)
+    assert plugin_class.timetables == [AzureMLRecurrenceTimetable]
+
+
+def test_airflow_finds_the_timetable_with_default_settings() -> None:
+    """Through the ``airflow.plugins`` entry point, whatever ``lazy_discover_providers`` says."""
+    from airflow import plugins_manager
+
+    timetable = "airflow_provider_azureml.timetables.recurrence.AzureMLRecurrenceTimetable"
+    assert timetable in plugins_manager.get_timetables_plugins()

@@ -28,6 +28,7 @@ RUNS = "azureml._restclient.operations.run_operations:RunOperations"
 ARTIFACTS = "azureml._restclient.operations.artifact_operations:ArtifactOperations"
 SNAPSHOTS = "azureml._restclient.operations.snapshot_operations:SnapshotOperations"
 SNAPSHOTS_CLIENT = "azureml._restclient.snapshots_client:SnapshotsClient"
+EXPERIMENTS = "azureml._restclient.operations.experiment_operations:ExperimentOperations"
 DATASTORES = "azureml._restclient.operations.data_stores_operations:DataStoresOperations"
 WORKSPACES = "azureml._restclient.operations.workspaces_operations:WorkspacesOperations"
 SCOPE = (
@@ -94,10 +95,20 @@ SDK_ROUTES: dict[str, Declared | BuiltByHand] = {
     "DATA_SOURCE_BY_HASH": aeva("data_sources_hash_by_hash_get"),
     "CREATE_DATA_SOURCE": aeva("data_sources_post"),
     "GET_DATA_SOURCE": aeva("data_sources_by_id_get"),
+    "CREATE_SCHEDULE": aeva("schedules_create_post"),
+    "GET_SCHEDULE": aeva("schedules_by_schedule_id_get"),
+    "UPDATE_SCHEDULE": aeva("schedules_by_schedule_id_put"),
+    "LIST_SCHEDULES": aeva("schedules_get"),
+    "SCHEDULES_OF_PIPELINE": aeva("schedules_pipeline_by_pipeline_id_get"),
+    "SCHEDULES_OF_ENDPOINT": aeva("schedules_pipeline_by_pipeline_endpoint_id_get"),
+    "RUNS_OF_SCHEDULE": aeva("pipeline_runs_schedule_by_schedule_id_get"),
+    "LAST_RUN_OF_SCHEDULE": aeva("pipeline_runs_schedule_by_schedule_id_last_get"),
     "GET_RUN": Declared(RUNS, "get"),
     "GET_RUN_DETAILS": Declared(RUNS, "get_details"),
     "GET_RUN_CHILDREN": Declared(RUNS, "get_child"),
     "QUERY_RUNS": Declared(RUNS, "get_by_query"),
+    "GET_EXPERIMENT": Declared(EXPERIMENTS, "get"),
+    "GET_RUN_BY_EXPERIMENT_ID": Declared(RUNS, "get_by_exp_id"),
     "LIST_ARTIFACTS": Declared(ARTIFACTS, "list_sas_by_prefix"),
     "GET_ARTIFACT_CONTENT": Declared(ARTIFACTS, "download"),
     "LIST_ARTIFACT_CONTAINER": Declared(ARTIFACTS, "list_in_container"),

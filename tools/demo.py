@@ -17,9 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_azureml.emulator.connection import emulator_connection
+import httpx
+
+from airflow_provider_azureml.emulator.connection import EMULATOR_WORKSPACE, emulator_connection
+from airflow_provider_azureml.emulator.seeded import TRAINING_V1
 from airflow_provider_azureml.emulator.state.lifecycle import Durations
 from airflow_provider_azureml.emulator.testing import RunningEmulator, run_emulator
+from airflow_provider_azureml.emulator.wire import routes
+from airflow_provider_azureml.schedules.export import Exported, export_schedules
 from tools.local_airflow import REPO, DagTestResult, LocalAirflow
 
 #: (DAG id, run conf), in the order a new user would meet them.
@@ -34,6 +39,24 @@ DEMO_DAGS: list[tuple[str, dict[str, Any] | None]] = [
 
 
 DATA_DIR = REPO / ".demo" / "emulator-data"
+SCHEDULES_DIR = REPO / ".demo" / "exported-schedules"
+#: An Azure ML schedule as ``Schedule.create(ws, ..., recurrence=ScheduleRecurrence("Day", 1,
+#: start_time="2030-01-01T06:30:00", time_zone=TimeZone.WEuropeStandardTime))`` sends it.
+DEMO_SCHEDULE = {
+    "Name": "nightly-training",
+    "PipelineId": TRAINING_V1,
+    "PipelineSubmissionInfo": {
+        "ExperimentName": "nightly-training",
+        "ParameterAssignments": {"avg_rate": "0.6"},
+    },
+    "Recurrence": {
+        "Frequency": "Day",
+        "Interval": 1,
+        "StartTime": "2030-01-01T06:30:00",
+        "TimeZone": "W. Europe Standard Time",
+    },
+    "ScheduleType": "0",
+}
 
 
 @dataclass(frozen=True)
@@ -120,6 +143,31 @@ def print_reported_location(emulator: RunningEmulator, airflow: LocalAirflow) ->
     print(f"\nazureml_batch_scoring reported {uri}\n  = {path} ({found})")
 
 
+def export_demo_schedule(emulator: RunningEmulator) -> Exported:
+    """Create one Azure ML schedule on the emulator, then export it as a DAG file that Airflow parses."""
+    from airflow_provider_azureml.hooks.azureml import AzureMLHook
+
+    shutil.rmtree(SCHEDULES_DIR, ignore_errors=True)
+    created = httpx.post(
+        emulator.url + routes.CREATE_SCHEDULE.path(**EMULATOR_WORKSPACE),
+        json=DEMO_SCHEDULE,
+        headers={"Authorization": "Bearer demo"},
+    )
+    created.raise_for_status()
+    [exported] = export_schedules(AzureMLHook(), SCHEDULES_DIR, conn_id="azureml_default")
+    return exported
+
+
+def print_exported_schedule(exported: Exported) -> None:
+    """Where the exported DAG is, and its DAG part (the docstring above it explains the migration)."""
+    print(f"\nAzure ML schedule export: {exported.line()}")
+    if exported.path is None:
+        return
+    lines = exported.path.read_text().splitlines()
+    start = next(index for index, line in enumerate(lines) if line.startswith("with DAG("))
+    print("\n".join(f"  {line}" for line in lines[start : start + 9]))
+
+
 def main() -> int:
     home = REPO / ".demo" / "airflow-home"
     shutil.rmtree(home, ignore_errors=True)
@@ -130,10 +178,14 @@ def main() -> int:
         airflow = LocalAirflow(home, emulator.url)
         airflow.migrate()
         rows = run_demo(emulator, airflow)
+        exported = export_demo_schedule(emulator)
     print_summary(rows)
     print_outputs(rows)
     print_reported_location(emulator, airflow)
+    print_exported_schedule(exported)
     failed = [row.result.dag_id for row in rows if not row.result.ok]
+    if exported.problem:
+        failed.append("schedule export")
     print(
         f"\n{len(rows) - len(failed)} of {len(rows)} DAGs succeeded"
         + (f"; failed: {', '.join(failed)}" if failed else "")

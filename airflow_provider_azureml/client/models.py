@@ -189,6 +189,11 @@ class Run(_Wire):
         """The graph node this step run executes (``azureml.nodeid`` tag); None for a root run."""
         return self.tags.get("azureml.nodeid")
 
+    @property
+    def pipeline_status(self) -> str:
+        """The status in the pipelines service's words (``Finished`` where run history says ``Completed``)."""
+        return RunStatus.from_history(self.status)
+
 
 def _experiment_name(value: str) -> str:
     if not EXPERIMENT_NAME.fullmatch(value):
@@ -245,6 +250,80 @@ class DataPath(BaseModel):
 
     datastore_name: NonEmptyStr = Field(alias="DataStoreName")
     relative_path: StrictStr = Field(alias="RelativePath")
+
+
+_FREQUENCY = {"0": "Month", "1": "Week", "2": "Day", "3": "Hour", "4": "Minute"}
+RECURRENCE_SCHEDULE_TYPES = ("0", "Recurrence")
+
+
+class ScheduleRecurrence(_Wire):
+    """A schedule's ``Recurrence``: the keywords of the SDK's ``ScheduleRecurrence`` (``time_of_day`` is
+    sent as ``hours`` and ``minutes``); ``time_zone`` is a Windows zone id."""
+
+    frequency: str = Field(alias="Frequency")
+    interval: int = Field(alias="Interval")
+    start_time: str | None = Field(None, alias="StartTime")
+    time_zone: str | None = Field(None, alias="TimeZone")
+    hours: list[int] | None = Field(None, validation_alias=AliasPath("Schedule", "Hours"))
+    minutes: list[int] | None = Field(None, validation_alias=AliasPath("Schedule", "Minutes"))
+    week_days: list[str] | None = Field(None, validation_alias=AliasPath("Schedule", "WeekDays"))
+
+    @field_validator("frequency", mode="before")
+    @classmethod
+    def _frequency_name(cls, value: Any) -> Any:
+        """A legacy numeric frequency as its name."""
+        return _FREQUENCY.get(str(value), value)
+
+
+class DatastoreTrigger(_Wire):
+    """A datastore schedule's ``DataStoreTriggerInfo``: the folder polled every ``polling_interval`` min."""
+
+    datastore_name: str | None = Field(None, alias="DataStoreName")
+    polling_interval: int | None = Field(None, alias="PollingInterval")
+    data_path_parameter_name: str | None = Field(None, alias="DataPathParameterName")
+    path_on_datastore: str | None = Field(None, alias="PathOnDataStore")
+
+
+def _data_paths(value: Any) -> dict[str, dict[str, Any]]:
+    """Only the two keys of a ``DataPath`` (the service may add others)."""
+    keys = ("DataStoreName", "RelativePath")
+    return {str(k): {key: v.get(key) or "" for key in keys} for k, v in (value or {}).items()}
+
+
+class PipelineSchedule(_Wire):
+    """``PipelineScheduleEntity`` (``GET Schedules/{id}``): what is run, with what, and when."""
+
+    id: str = Field(alias="Id")
+    name: str | None = Field(None, alias="Name")
+    pipeline_id: str | None = Field(None, alias="PipelineId")
+    pipeline_endpoint_id: str | None = Field(None, alias="PipelineEndpointId")
+    status: str | None = Field(None, alias="EntityStatus")
+    schedule_type: str | None = Field(None, alias="ScheduleType")
+    recurrence: ScheduleRecurrence | None = Field(None, alias="Recurrence")
+    datastore_trigger: DatastoreTrigger | None = Field(None, alias="DataStoreTriggerInfo")
+    experiment_name: str | None = Field(
+        None, validation_alias=AliasPath("PipelineSubmissionInfo", "ExperimentName")
+    )
+    description: str | None = Field(None, validation_alias=AliasPath("PipelineSubmissionInfo", "Description"))
+    parameter_assignments: dict[str, str] = Field(
+        default_factory=dict, validation_alias=AliasPath("PipelineSubmissionInfo", "ParameterAssignments")
+    )
+    data_path_assignments: dict[str, DataPath] = Field(
+        default_factory=dict, validation_alias=AliasPath("PipelineSubmissionInfo", "DataPathAssignments")
+    )
+    continue_on_step_failure: bool | None = Field(
+        None, validation_alias=AliasPath("PipelineSubmissionInfo", "ContinueRunOnStepFailure")
+    )
+    created_date: str | None = Field(None, alias="CreatedDate")  # typed str by the SDK: kept as text
+
+    _status = field_validator("status", mode="before")(_entity_status)
+    _map = field_validator("parameter_assignments", mode="before")(_str_map)
+    _paths = field_validator("data_path_assignments", mode="before")(_data_paths)
+
+    @property
+    def is_recurrence(self) -> bool:
+        """A time-based schedule; otherwise it fires on datastore changes (as the SDK reads the type)."""
+        return self.schedule_type in RECURRENCE_SCHEDULE_TYPES
 
 
 class SubmissionOptions(TypedDict, total=False):

@@ -10,9 +10,10 @@ drift apart.
 from __future__ import annotations
 
 import inspect
+import re
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine, Generator
+from collections.abc import Callable, Coroutine, Generator, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import update_wrapper
@@ -32,6 +33,7 @@ from airflow_provider_azureml.client.models import (
     PipelineEndpoint,
     PipelineParameterSpec,
     PipelineRun,
+    PipelineSchedule,
     PublishedPipeline,
     Run,
     SubmissionRequest,
@@ -52,6 +54,13 @@ LOG_PREFIXES = ("azureml-logs/", "user_logs/", "logs/")
 PREFERRED_LOGS = ("70_driver_log.txt", "std_log.txt")
 CHILDREN_PAGE_SIZE = 500
 QUERY_PAGE_SIZE = 50
+#: Run ids per ``runs:query`` of :meth:`Operations.get_run_statuses`: the SDK's page size for
+#: ``ExperimentClient.get_runs_by_run_ids`` (``_restclient.constants.DEFAULT_PAGE_SIZE``), so that one
+#: batch is answered in one page. The SDK puts no bound on the filter's length; ours keeps a body small.
+RUN_IDS_PER_QUERY = 500
+MAX_FILTER_CHARS = 32_000
+#: Run ids written bare in a filter, as the SDK writes them; any other is quoted.
+_BARE_RUN_ID = re.compile(r"[A-Za-z0-9_.-]+")
 
 
 @dataclass(frozen=True)
@@ -163,6 +172,26 @@ def runs_filter(
         moment = created_after if created_after.tzinfo else created_after.replace(tzinfo=UTC)
         clauses.append(f"(CreatedUtc ge {moment.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')})")
     return " and ".join(clauses)
+
+
+def run_id_clause(run_id: str) -> str:
+    """``RunId eq <id>``, bare as ``get_run_ids_filter_expression`` writes it, unless that would not parse."""
+    return f"RunId eq {run_id if _BARE_RUN_ID.fullmatch(run_id) else odata_literal(run_id)}"
+
+
+def run_id_batches(run_ids: Iterable[str]) -> list[list[str]]:
+    """The distinct ``run_ids`` in order, cut into batches of one ``runs:query`` each: at most
+    :data:`RUN_IDS_PER_QUERY` ids and :data:`MAX_FILTER_CHARS` of filter (``... or RunId eq ...``)."""
+    batches: list[list[str]] = []
+    length = 0
+    for run_id in dict.fromkeys(run_ids):
+        clause = len(run_id_clause(run_id)) + len(" or ")
+        if not batches or len(batches[-1]) == RUN_IDS_PER_QUERY or length + clause > MAX_FILTER_CHARS:
+            batches.append([])
+            length = 0
+        batches[-1].append(run_id)
+        length += clause
+    return batches
 
 
 def tail(text: str, lines: int) -> str:
@@ -335,6 +364,44 @@ class Operations(ABC):
         return PipelineEndpoint.model_validate((yield call))
 
     @operation
+    def list_schedules(self, *, active_only: bool = True) -> Operation[list[PipelineSchedule]]:
+        """Every schedule in one answer, unpaged, as the SDK reads it (``Schedule.list``)."""
+        call = self.call(routes.LIST_SCHEDULES, params={"activeOnly": str(active_only).lower()})
+        return [PipelineSchedule.model_validate(entity) for entity in (yield call) or []]
+
+    @operation
+    def get_schedule(self, schedule_id: str) -> Operation[PipelineSchedule]:
+        return PipelineSchedule.model_validate(
+            (yield self.call(routes.GET_SCHEDULE, schedule_id=schedule_id))
+        )
+
+    @operation
+    def find_schedule(self, name: str) -> Operation[PipelineSchedule]:
+        """The one schedule named ``name``, active or not; names are not unique, so two is an error."""
+        found = [s for s in (yield from Operations.list_schedules(self, active_only=False)) if s.name == name]
+        if len(found) != 1:
+            ids = ", ".join(s.id for s in found)
+            raise AzureMLConfigError(
+                f"no schedule is named {name!r}"
+                if not found
+                else f"{len(found)} schedules are named {name!r} ({ids}); give schedule_id instead"
+            )
+        return found[0]
+
+    @operation
+    def set_schedule_status(self, schedule_id: str, status: str) -> Operation[PipelineSchedule]:
+        """``"Active"`` or ``"Disabled"``: the whole entity is read and written back with only its
+        ``EntityStatus`` changed, as the SDK's ``enable()``/``disable()`` do; if it is so already, nothing is
+        written."""
+        entity = _object((yield self.call(routes.GET_SCHEDULE, schedule_id=schedule_id)))
+        if PipelineSchedule.model_validate(entity).status == status:
+            return PipelineSchedule.model_validate(entity)
+        body = {**entity, "EntityStatus": status}
+        return PipelineSchedule.model_validate(
+            (yield self.call(routes.UPDATE_SCHEDULE, schedule_id=schedule_id, body=body))
+        )
+
+    @operation
     def submit_pipeline_run(
         self, pipeline_id: str, request: SubmissionRequest, *, parent_run_id: str | None = None
     ) -> Operation[PipelineRun]:
@@ -431,6 +498,29 @@ class Operations(ABC):
             return self.call(routes.QUERY_RUNS, experiment_name=experiment_name, body=body, idempotent=True)
 
         return [Run.model_validate(item) for item in (yield from self._paged(page))]
+
+    @operation
+    def get_run_statuses(self, experiment_name: str, run_ids: Iterable[str]) -> Operation[dict[str, str]]:
+        """{run id: status} of many runs of one experiment, in one ``runs:query`` per batch of ids
+        (:func:`run_id_batches`) rather than one read per run, the way ``get_runs_by_run_ids`` reads them.
+
+        Statuses are in the pipelines service's words (:meth:`RunStatus.from_history`). A run the service
+        does not know in ``experiment_name`` is missing from the answer.
+        """
+        statuses: dict[str, str] = {}
+        for batch in run_id_batches(run_ids):
+            query = {"filter": " or ".join(map(run_id_clause, batch)), "top": RUN_IDS_PER_QUERY}
+
+            def page(token: str | None, query: dict[str, Any] = query) -> Call:
+                body = {**query, "continuationToken": token}
+                return self.call(
+                    routes.QUERY_RUNS, experiment_name=experiment_name, body=body, idempotent=True
+                )
+
+            for item in (yield from self._paged(page)):
+                run = Run.model_validate(item)
+                statuses[run.run_id] = run.pipeline_status
+        return statuses
 
     @operation
     def get_step_log_tail(self, run: Run, lines: int = 50) -> Operation[str]:

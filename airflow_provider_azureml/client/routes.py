@@ -112,12 +112,23 @@ GET_MODULE = Route("api", "GET", AEVA + "/Modules/{module_id}")
 DATA_SOURCE_BY_HASH = Route("api", "GET", AEVA + "/DataSources/Hash/{identifier_hash}")
 CREATE_DATA_SOURCE = Route("api", "POST", AEVA + "/DataSources")
 GET_DATA_SOURCE = Route("api", "GET", AEVA + "/DataSources/{data_source_id}")
+# Pipeline schedules (``azureml.pipeline.core.Schedule``).
+CREATE_SCHEDULE = Route("api", "POST", AEVA + "/Schedules/Create")
+GET_SCHEDULE = Route("api", "GET", AEVA + "/Schedules/{schedule_id}")
+UPDATE_SCHEDULE = Route("api", "PUT", AEVA + "/Schedules/{schedule_id}")
+LIST_SCHEDULES = Route("api", "GET", AEVA + "/Schedules")
+SCHEDULES_OF_PIPELINE = Route("api", "GET", AEVA + "/Schedules/Pipeline/{pipeline_id}")
+SCHEDULES_OF_ENDPOINT = Route("api", "GET", AEVA + "/Schedules/PipelineEndpoint/{endpoint_id}")
+RUNS_OF_SCHEDULE = Route("api", "GET", AEVA + "/PipelineRuns/Schedule/{schedule_id}")
+LAST_RUN_OF_SCHEDULE = Route("api", "GET", AEVA + "/PipelineRuns/Schedule/{schedule_id}/Last")
 
 # Run history (camelCase JSON).
 GET_RUN = Route("history", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}")
 GET_RUN_DETAILS = Route("history", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}/details")
 GET_RUN_CHILDREN = Route("history", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}/children")
 QUERY_RUNS = Route("history", "POST", HISTORY + "/experiments/{experiment_name}/runs:query")
+GET_EXPERIMENT = Route("history", "GET", HISTORY + "/experiments/{experiment_name}")
+GET_RUN_BY_EXPERIMENT_ID = Route("history", "GET", HISTORY + "/experimentids/{experiment_id}/runs/{run_id}")
 
 # Artifacts and snapshot content.
 LIST_ARTIFACTS = Route(

@@ -1,7 +1,8 @@
 """Run status vocabularies, defined once for the client, the operators, the trigger and the emulator.
 
 The pipelines (AEVA) service reports success as ``Finished``; run history reports it as ``Completed``
-for the same run id. Both are terminal successes here.
+for the same run id. Both are terminal successes here; :meth:`RunStatus.from_history` is the one place a
+run history status becomes the pipelines service's, so a status read either way reads the same.
 """
 
 from __future__ import annotations
@@ -32,12 +33,21 @@ class RunStatus:
     TERMINAL = SUCCESS | FAILURE
     #: Legacy integer codes of ``PipelineRunEntity.Status.StatusCode``.
     PIPELINE_CODES = {"0": NOT_STARTED, "1": RUNNING, "2": FAILED, "3": FINISHED, "4": CANCELED}
+    #: Run history's names that the pipelines service spells otherwise; every other name is shared.
+    HISTORY_NAMES = {COMPLETED: FINISHED}
 
     @classmethod
     def normalize(cls, value: object) -> str:
         """Map legacy integer codes to names; any other value is returned as a string."""
         text = str(value) if value is not None else cls.UNKNOWN
         return cls.PIPELINE_CODES.get(text, text)
+
+    @classmethod
+    def from_history(cls, value: object) -> str:
+        """A pipeline run's status as run history reports it, in the pipelines service's words: a
+        batched read of run history then gives the trigger the events and logs a read of the run gives."""
+        text = cls.normalize(value)
+        return cls.HISTORY_NAMES.get(text, text)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,13 @@ for discovery and signed artifact content URLs):
 - ``GET /discovery`` and the ARM workspace ``GET /subscriptions/.../workspaces/{ws}?api-version=``
 - pipelines (AEVA, PascalCase): DataTypes, Pipelines, Graphs, PipelineEndpoints, PipelineSubmit,
   PipelineEndpointSubmit, PipelineRuns status/cancel/node status
-- run history (camelCase): runs, details, children, ``runs:query``; artifacts: listings and content
+- run history (camelCase): runs, details, children, ``runs:query``, ``experiments/{name}`` and a run by
+  experiment id; artifacts: listings and content
+- schedules (:mod:`.routers.schedules`): ``Schedules/Create``, ``GET``/``PUT Schedules/{id}``,
+  ``Schedules?activeOnly``, ``Schedules/Pipeline/{id}``, ``Schedules/PipelineEndpoint/{id}``,
+  ``PipelineRuns/Schedule/{id}`` and ``.../Last`` (204 when none). Active schedules fire on the emulator's
+  clock (:mod:`.state.schedules`): each request, ``backend.submissions()``, ``advance`` and a one-second
+  ticker in the server submit the runs due by then, each stamped with its own instant
 - the publish path of the real SDK (``Pipeline.publish()``, ``PipelineEndpoint.publish()``,
   ``add``/``add_default``): ``Modules`` (by hash, create, get), ``DataSources``, ``Pipelines/Create``,
   ``PipelineEndpoints/Create`` and ``PUT PipelineEndpoints/{id}``, the datastore default, and the

@@ -41,6 +41,7 @@ from airflow_provider_azureml.client.models import (
     PipelineEndpoint,
     PipelineParameterSpec,
     PipelineRun,
+    PipelineSchedule,
     PublishedPipeline,
     Run,
     SubmissionOptions,
@@ -236,6 +237,28 @@ class AzureMLHook(BaseHook):
     ) -> PipelineEndpoint:
         """``GET .../PipelineEndpoints/Id/{endpoint_id}`` or ``.../PipelineEndpoints/Name?Name={name}``."""
         return self.client.get_pipeline_endpoint(endpoint_id=endpoint_id, name=name)
+
+    # Schedules --------------------------------------------------------------------------------------
+
+    def list_schedules(self, *, active_only: bool = True) -> list[PipelineSchedule]:
+        """``GET {api}/pipelines/v1.0{scope}/Schedules?activeOnly=``: every (active) schedule."""
+        return self.client.list_schedules(active_only=active_only)
+
+    def get_schedule(self, *, schedule_id: str | None = None, name: str | None = None) -> PipelineSchedule:
+        """``GET .../Schedules/{schedule_id}``, or the one schedule called ``name`` (listing them all)."""
+        if bool(schedule_id) == bool(name):
+            raise AzureMLConfigError("give exactly one of schedule_id or name")
+        if schedule_id:
+            return self.client.get_schedule(schedule_id)
+        return self.client.find_schedule(str(name))
+
+    def enable_schedule(self, schedule_id: str) -> PipelineSchedule:
+        """``PUT .../Schedules/{schedule_id}`` with ``EntityStatus`` Active; it fires from now on."""
+        return self.client.set_schedule_status(schedule_id, "Active")
+
+    def disable_schedule(self, schedule_id: str) -> PipelineSchedule:
+        """``PUT .../Schedules/{schedule_id}`` with ``EntityStatus`` Disabled; runs it started go on."""
+        return self.client.set_schedule_status(schedule_id, "Disabled")
 
     # Submitting -------------------------------------------------------------------------------------
     # A submit is not blindly retried: with no answer after sending, AzureMLAmbiguousSubmitError is

@@ -7,7 +7,7 @@ strict: a value of the wrong type is refused, never converted.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from airflow.sdk.exceptions import AirflowFailException
 from pydantic import (
@@ -94,6 +94,20 @@ class SubmitArguments(PipelineRunArguments):
 
 class InvokeArguments(PipelineRunArguments):
     endpoint_url: Annotated[StrictStr, AfterValidator(_http_url)]
+
+
+class ScheduleArguments(HookArguments):
+    """The schedule operator: one schedule, by id or by name, and what to do with it."""
+
+    schedule_id: StrictStr | None
+    schedule_name: StrictStr | None
+    action: Literal["enable", "disable"]
+
+    @model_validator(mode="after")
+    def _one_schedule(self) -> ScheduleArguments:
+        if bool(self.schedule_id) == bool(self.schedule_name):
+            raise ValueError("give exactly one of schedule_id or schedule_name")
+        return self
 
 
 class PublishArguments(HookArguments):

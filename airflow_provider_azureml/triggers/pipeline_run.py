@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
@@ -9,20 +10,24 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_azureml.client.retry import is_permanent, is_transient
 from airflow_provider_azureml.client.statuses import RunState, RunStatus
+from airflow_provider_azureml.triggers.poller import Reading, RunStatusPoller, Watch, shared_poller
 from airflow_provider_azureml.utils.events import build_error_event, build_run_event
 from airflow_provider_azureml.utils.progress import ProgressLog
-from airflow_provider_azureml.utils.waiting import REAL_CLOCK, Pacing, WaitClock, sleep_before_poll
+from airflow_provider_azureml.utils.waiting import REAL_CLOCK, Pacing, WaitClock
 
 
 class AzureMLPipelineRunTrigger(BaseTrigger):
     """
-    Poll a pipeline run until it ends or ``end_time`` (epoch seconds) passes.
+    Wait for a pipeline run to end, or for ``end_time`` (epoch seconds) to pass.
 
-    Polls are paced by :class:`~airflow_provider_azureml.utils.waiting.Pacing`, like the synchronous
-    wait's: throttling and transient errors back off exponentially instead of failing the task. At the
-    deadline the run is read once more, so a run that finished meanwhile is not reported as a timeout.
-    ``on_kill`` (a user marking the task failed, or clearing it) cancels the remote run when
-    ``cancel_on_kill``; ``cleanup`` never does, so a triggerer restart leaves the run alone.
+    The run's status comes from the event loop's shared poller (``triggers/poller.py``), which reads
+    the runs of every trigger of the connection together, at least once per ``poll_interval``; this
+    trigger reads the steps itself when the status changed, for the progress log. Throttling and
+    transient errors back off exponentially (:class:`~airflow_provider_azureml.utils.waiting.Pacing`,
+    like the synchronous wait) instead of failing the task. At the deadline the run is read once more,
+    so a run that finished meanwhile is not reported as a timeout. ``on_kill`` (a user marking the task
+    failed, or clearing it) cancels the remote run when ``cancel_on_kill``; ``cleanup`` never does, so a
+    triggerer restart leaves the run alone.
     """
 
     #: What the wait reads time from and sleeps on; not an argument, so ``serialize()`` stays JSON.
@@ -46,6 +51,7 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
         self.end_time = end_time
         self.cancel_on_kill = cancel_on_kill
         self.retry_settings = retry_settings or {}
+        self._watching: Watch | None = None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -66,6 +72,12 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
 
         return await AzureMLHook.get_async_client_for(self.azureml_conn_id, **self.retry_settings)
 
+    def _poller(self) -> RunStatusPoller:
+        """The event loop's poller for this connection and these retry settings (made by this trigger's
+        client factory if it is the first)."""
+        key = (self.azureml_conn_id, json.dumps(self.retry_settings, sort_keys=True))
+        return shared_poller(key, self.clock, self._client)
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         yield TriggerEvent(await self._outcome())
 
@@ -79,37 +91,43 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
             return await self._watch(client)
 
     async def _watch(self, client: Any) -> dict[str, Any]:
-        clock = self.clock
+        """Deal with each reading the shared poller hands over, until one ends the wait."""
         progress = ProgressLog()
-        status = RunStatus.UNKNOWN
-        pacing = Pacing(self.poll_interval, fraction=clock.jitter())
-        while True:
-            started = clock.monotonic()
-            try:
-                status = await self._poll(client, progress)
-            except Exception as error:
-                if not is_transient(error):
-                    return self._error_event(error, status)
-                wait, pacing = pacing.after_transient_error()
-                self.log.warning(
-                    "Transient error polling run %s, next poll in %.2fs: %s", self.run_id, wait, error
-                )
-            else:
+        status = RunStatus.UNKNOWN  # the last status read, with its steps
+        pacing = Pacing(self.poll_interval)
+        after: float | None = None
+        self._watching = self._poller().watch(
+            self.run_id, self.experiment_name, self.poll_interval, self.end_time
+        )
+        async with self._watching as watching:
+            while True:
+                reading = await watching.next(after)
+                if reading.deadline:
+                    return await self._final_look(client, status)
+                try:
+                    status = await self._observe(client, reading, status, progress)
+                except Exception as error:
+                    if not is_transient(error):
+                        return self._error_event(error, status)
+                    after, pacing = pacing.after_transient_error()
+                    self.log.warning(
+                        "Transient error polling run %s, next poll in %.2fs: %s", self.run_id, after, error
+                    )
+                    continue
                 if RunState(status).is_terminal:
                     return build_run_event(self.run_id, self.experiment_name, status)
-                wait, pacing = pacing.after_poll(clock.monotonic() - started)
-            sleep = sleep_before_poll(wait, self.end_time, clock.now())
-            if sleep is None:
-                return await self._final_look(client, status)
-            await clock.asleep(sleep)
+                after, pacing = None, Pacing(self.poll_interval)
 
-    async def _poll(self, client: Any, progress: ProgressLog) -> str:
-        """Read the run (learning its experiment if not given) and its steps; log progress changes."""
-        run = await client.get_pipeline_run(self.run_id)
-        self.experiment_name = self.experiment_name or run.experiment_name or ""
-        steps = await client.list_step_runs(self.experiment_name, self.run_id)
-        progress.report(self.log, self.run_id, run.status, steps)
-        return run.status
+    async def _observe(self, client: Any, reading: Reading, last: str, progress: ProgressLog) -> str:
+        """The run's status, with a progress line on a change: with the steps read, while the run is
+        active; without, at its end, which is reported at once (the task then names any failing step)."""
+        status = reading.result()
+        self.experiment_name = self.experiment_name or reading.experiment_name
+        if status != last:
+            ended = RunState(status).is_terminal
+            steps = [] if ended else await client.list_step_runs(self.experiment_name, self.run_id)
+            progress.report(self.log, self.run_id, status, steps)
+        return status
 
     async def _final_look(self, client: Any, last_status: str) -> dict[str, Any]:
         """Read the run once more at the deadline; a transient error keeps the last status seen."""
@@ -131,6 +149,9 @@ class AzureMLPipelineRunTrigger(BaseTrigger):
         )
 
     async def on_kill(self) -> None:
+        """Leave the poller (the triggerer has cancelled the wait already), then cancel the run."""
+        if self._watching is not None:
+            self._watching.close()
         if not self.cancel_on_kill:
             return
         async with await self._client() as client:

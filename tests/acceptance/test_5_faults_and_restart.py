@@ -26,12 +26,14 @@ SUBMIT_FAULTS: list[dict[str, Any]] = [
     {"route": "SUBMIT_ENDPOINT", "kind": "drop_after", "count": 1},  # submitted, answer lost
 ]
 WAIT_FAULTS: list[dict[str, Any]] = [
+    {"route": "QUERY_RUNS", "kind": "throttle", "retry_after": 1, "count": 3},  # the triggers' shared read
     {"route": "GET_PIPELINE_RUN", "kind": "throttle", "retry_after": 1, "count": 3},
     {"route": "GET_PIPELINE_RUN", "kind": "error", "status": 503, "count": 3},
     {"route": "GET_PIPELINE_RUN", "kind": "drop", "count": 2},
     {"route": "GET_RUN_CHILDREN", "kind": "error", "status": 503, "count": 2},
 ]
 AFTER_RESTART_FAULTS: list[dict[str, Any]] = [
+    {"route": "QUERY_RUNS", "kind": "error", "status": 503, "count": 3},
     {"route": "GET_PIPELINE_RUN", "kind": "error", "status": 503, "count": 3},
     {"route": "GET_PIPELINE_RUN", "kind": "throttle", "retry_after": 2, "count": 2},
 ]

@@ -76,5 +76,6 @@ def test_fifty_deferred_runs_complete(airflow, fresh_emulator, figures):
             "mean": round(statistics.mean(per_run), 1),
         },
         "status_reads_GET_PIPELINE_RUN_per_run": round(status_reads / RUNS, 1),
+        "batched_status_reads_QUERY_RUNS": counts["routes"].get("POST QUERY_RUNS", 0),
         "requests_by_route": counts["routes"],
     }

@@ -45,6 +45,7 @@ def test_the_clients_keep_their_public_operations() -> None:
         "get_run_details",
         "list_step_runs",
         "find_runs_by_tags",
+        "get_run_statuses",
         "get_step_log_tail",
     }
 

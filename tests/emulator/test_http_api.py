@@ -550,6 +550,29 @@ def test_runs_query_pages_with_continuation_token(client: httpx.Client, emulator
     assert pages == 3
 
 
+def test_runs_query_by_run_ids_pages_as_the_sdk_asks(client: httpx.Client, emulator: RunningEmulator) -> None:
+    """``get_runs_by_run_ids``: bare ids joined with ``or``, ``RunId desc``, paged by ``top``; an id of
+    another experiment or of no run is simply not in the answer."""
+    wanted = [submit(client, emulator.url)["Id"] for _ in range(5)]
+    elsewhere = submit(client, emulator.url, ExperimentName="other")["Id"]
+    finish(client, emulator, wanted[0])
+    filter_text = " or ".join(f"RunId eq {run_id}" for run_id in [*wanted, elsewhere, "no-such-run"])
+
+    pages, token = [], None
+    while True:
+        page = _query(
+            client, emulator.url, filter=filter_text, top=2, orderby="RunId desc", continuationToken=token
+        ).json()
+        pages.append(page["value"])
+        if (token := page["continuationToken"]) is None:
+            break
+
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert [run["runId"] for page in pages for run in page] == sorted(wanted, reverse=True)
+    status = {run["runId"]: run["status"] for page in pages for run in page}
+    assert status[wanted[0]] == "Completed"  # run history's word for Finished
+
+
 def test_runs_query_rejects_unsupported_filters(client: httpx.Client, emulator: RunningEmulator) -> None:
     response = _query(client, emulator.url, filter="Name gt 3")
 

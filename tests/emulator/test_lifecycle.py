@@ -89,6 +89,28 @@ def test_filter_parsing() -> None:
         parse_filter("CreatedUtc ge not-a-date")
 
 
+def test_filter_or_binds_looser_than_and_and_run_ids_become_one_set() -> None:
+    """``RunId eq a or RunId eq b`` is how ``get_runs_by_run_ids`` asks (``_odata/runs.py``): bare ids."""
+    assert parse_filter("RunId eq a-1 or RunId eq 'b c' or RunId eq a-1") == [
+        Clause("in", "RunId", None, frozenset({"a-1", "b c"}))
+    ]
+    [either] = parse_filter("RunId eq a or Status eq Running and Tags/k eq v")
+    assert either.kind == "any"
+    fields = {"RunId": "z", "Status": "Running", "Tags": {"k": "v"}, "Properties": {}, "CreatedUtc": 0.0}
+    assert matches([either], fields)
+    assert not matches([either], {**fields, "Tags": {}})
+    assert matches([either], {**fields, "RunId": "a", "Tags": {}})
+    # The SDK's and_join wraps the whole conjunction: "((A) and (B))".
+    assert parse_filter("((Tags/a eq 1) and (Status eq Running))") == [
+        Clause("eq", "Tags", "a", "1"),
+        Clause("eq", "Status", None, "Running"),
+    ]
+    assert parse_filter("(RunId eq a or RunId eq b) and (Status eq Running)") == [
+        Clause("in", "RunId", None, frozenset({"a", "b"})),
+        Clause("eq", "Status", None, "Running"),
+    ]
+
+
 def test_cli_help_documents_every_option() -> None:
     text = parser().format_help()
 

@@ -90,8 +90,8 @@ def connection(monkeypatch: pytest.MonkeyPatch, emulator: RunningEmulator, acqui
     use_secret(monkeypatch, emulator, "first-secret")
 
 
-def refuse_next_reads(emulator: RunningEmulator, count: int) -> None:
-    emulator.faults.add(FaultRule(route="GET_PIPELINE_RUN", kind="error", status=401, count=count))
+def refuse_next_reads(emulator: RunningEmulator, count: int, route: str = "GET_PIPELINE_RUN") -> None:
+    emulator.faults.add(FaultRule(route=route, kind="error", status=401, count=count))
 
 
 def operator(**kwargs: Any) -> AzureMLSubmitPipelineRunOperator:
@@ -147,7 +147,7 @@ def test_a_synchronous_wait_survives_one_401(emulator: RunningEmulator, acquired
 def test_a_deferred_wait_survives_one_401(emulator: RunningEmulator, acquired: Acquisitions) -> None:
     run_id = submit_run()
     before = acquired["first-secret"]
-    refuse_next_reads(emulator, 1)
+    refuse_next_reads(emulator, 1, route="QUERY_RUNS")  # the triggers' status reads are batched
     event = run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=30))
     assert event["status"] == "success"
     assert acquired["first-secret"] - before == 2  # the trigger's token, then one renewal
@@ -210,6 +210,7 @@ def test_a_deferred_wait_refused_twice_fails_the_task_saying_the_run_goes_on(
     emulator: RunningEmulator,
 ) -> None:
     run_id = submit_run()
+    refuse_next_reads(emulator, 2, route="QUERY_RUNS")  # the batched read, then the run's own
     refuse_next_reads(emulator, 2)
     event = run_trigger(AzureMLPipelineRunTrigger(run_id, EXPERIMENT, poll_interval=30))
     assert (event["status"], event["permanent"]) == ("error", True)

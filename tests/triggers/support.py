@@ -18,10 +18,10 @@ EXPERIMENT = "wait-tests"
 PATIENCE = 60.0  # a safety net for a broken test, never a timing assumption
 
 
-def submit_run(avg_rate: float = 0.5) -> str:
+def submit_run(avg_rate: float = 0.5, experiment: str = EXPERIMENT) -> str:
     """Start a run of the seeded training pipeline straight through the hook (no operator involved)."""
     run = AzureMLHook().submit_pipeline_run(
-        TRAINING_V1, experiment_name=EXPERIMENT, parameter_assignments={"avg_rate": avg_rate}
+        TRAINING_V1, experiment_name=experiment, parameter_assignments={"avg_rate": avg_rate}
     )
     return run.id
 
@@ -30,9 +30,15 @@ def remote_status(run_id: str) -> str:
     return AzureMLHook().get_pipeline_run(run_id).status
 
 
+def requests_to(emulator: RunningEmulator, route: str) -> int:
+    """How many requests the emulator has served on ``route`` (e.g. ``"POST QUERY_RUNS"``)."""
+    return int(emulator.requests.snapshot()["routes"].get(route, 0))
+
+
 def run_reads(emulator: RunningEmulator) -> int:
-    """How often the run was read (``GET_PIPELINE_RUN``): polls, final looks and the tests' own reads."""
-    return emulator.requests.snapshot()["routes"].get("GET GET_PIPELINE_RUN", 0)
+    """How often a run was read alone (``GET_PIPELINE_RUN``): final looks, reads the batch could not
+    give, and the tests' own reads."""
+    return requests_to(emulator, "GET GET_PIPELINE_RUN")
 
 
 async def first_event(trigger: AzureMLPipelineRunTrigger) -> dict[str, Any]:
@@ -62,6 +68,7 @@ class SimulatedTime(WaitClock):
         self.sleeps: list[float] = []
         self._running = threading.Event()
         self._running.set()
+        self._allowed: int | None = None  # sleeps still allowed before time stops (None: no limit)
 
     def now(self) -> float:
         return self.clock()
@@ -76,18 +83,29 @@ class SimulatedTime(WaitClock):
         self.sleeps.append(seconds)
         if not self._running.wait(PATIENCE):
             raise AssertionError("time stayed paused")
-        self.clock.advance(seconds)
+        self._advance(seconds)
 
     async def asleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         await until(self._running.is_set, "time stayed paused")
-        self.clock.advance(seconds)
+        self._advance(seconds)
         await asyncio.sleep(0)  # let the test's own coroutines run, as a real sleep would
 
-    def pause(self) -> None:
-        self._running.clear()
+    def _advance(self, seconds: float) -> None:
+        self.clock.advance(seconds)
+        if self._allowed is not None:
+            self._allowed -= 1
+            if self._allowed <= 0:
+                self._running.clear()
+
+    def pause(self, after: int = 0) -> None:
+        """Stop time now, or at the sleep after the next ``after`` ones."""
+        self._allowed = after or None
+        if not after:
+            self._running.clear()
 
     def resume(self) -> None:
+        self._allowed = None
         self._running.set()
 
 

@@ -32,9 +32,11 @@ from airflow_provider_azureml.emulator.routers import (
     content,
     datastores,
     discovery,
+    experiments,
     history,
     pipelines,
     publishing,
+    schedules,
     studio,
 )
 from airflow_provider_azureml.emulator.state.backend import Backend
@@ -59,6 +61,8 @@ log = logging.getLogger("airflow_provider_azureml.emulator")
 # A browser follows the Studio link without a token; the page shows what run history would.
 UNAUTHENTICATED_ROUTES = frozenset({"DISCOVERY", "STUDIO_RUN"})
 SIGNED_BLOB_ROUTES = frozenset({"PUT_SNAPSHOT_BLOB", "HEAD_SNAPSHOT_BLOB"})
+#: Wall-clock seconds between the server's schedule checks, for when no request comes in.
+SCHEDULE_TICK_SECONDS = 1.0
 ConnectionAborter = Callable[[Scope], Awaitable[None]]
 
 
@@ -87,7 +91,9 @@ def error_response(path: str, error: EmulatorError, headers: dict[str, str] | No
 def create_api(services: Services) -> FastAPI:
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
+        ticker = asyncio.create_task(_fire_schedules(services.backend))
         yield
+        ticker.cancel()
         services.backend.close()  # uvicorn re-raises SIGTERM after shutdown: write the state file first
 
     api = FastAPI(
@@ -98,7 +104,8 @@ def create_api(services: Services) -> FastAPI:
         lifespan=lifespan,
     )
     api.state.services = services
-    for module in (discovery, pipelines, publishing, history, artifacts, content, datastores, studio, admin):
+    routers = (discovery, pipelines, schedules, publishing, history, experiments, artifacts, content)
+    for module in (*routers, datastores, studio, admin):
         api.include_router(module.router)
 
     @api.exception_handler(EmulatorError)
@@ -128,6 +135,18 @@ def create_api(services: Services) -> FastAPI:
     return api
 
 
+async def _fire_schedules(backend: Backend) -> None:
+    """Submit due scheduled runs every :data:`SCHEDULE_TICK_SECONDS`, so that a schedule fires on an
+    emulator nobody is calling. Each request also catches up first (:meth:`EmulatorApp.__call__`); either
+    way a due instant is submitted once, stamped with its own time, so the tick changes no outcome."""
+    while True:
+        await asyncio.sleep(SCHEDULE_TICK_SECONDS)
+        try:
+            backend.catch_up()
+        except Exception:
+            log.exception("firing schedules failed")
+
+
 class EmulatorApp:
     """The ASGI application: request counting, fault injection and bearer auth around the FastAPI routes.
 
@@ -142,6 +161,8 @@ class EmulatorApp:
         self.abort_connection: ConnectionAborter | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.services.backend.catch_up()  # what a request reads includes the scheduled runs due by now
         if scope["type"] != "http" or scope["path"].startswith(admin.ADMIN_PREFIX):
             await self._serve(scope, receive, send)
             return

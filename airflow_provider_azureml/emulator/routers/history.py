@@ -31,6 +31,7 @@ SORT_FIELDS = {
     "starttimeutc": "start_time_utc",
     "endtimeutc": "end_time_utc",
     "runnumber": "run_number",
+    "runid": "run_id",  # ``get_runs_by_run_ids`` orders by ``RunId desc``
 }
 T = TypeVar("T")
 
@@ -74,7 +75,7 @@ def run_error(view: RunView) -> ErrorResponse | None:
 
 
 def _sorted(dtos: list[RunDto], orderby: str | None) -> list[RunDto]:
-    """Order by ``"<Field> [asc|desc]"`` (CreatedUtc, StartTimeUtc, EndTimeUtc or RunNumber).
+    """Order by ``"<Field> [asc|desc]"`` (CreatedUtc, StartTimeUtc, EndTimeUtc, RunNumber or RunId).
 
     Newest first by default; runs without a value for the field (not started yet) come last.
     """

@@ -111,6 +111,7 @@ def run_entity(view: RunView) -> PipelineRunEntity:
         has_errors=view.failed,
         parameter_assignments=run.parameters,
         total_run_steps=len(run.steps),
+        schedule_id=run.submission.schedule_id,
         status=PipelineRunStatus(
             status_code=view.status,
             status_detail=view.error,

@@ -46,12 +46,16 @@ from airflow_provider_azureml.emulator.state.records import (
     ArtifactFile,
     Pipeline,
     PipelineRun,
+    Schedule,
+    ScheduleRequest,
     State,
     StepRun,
     Submission,
     SubmitRequest,
+    experiment_id,
 )
 from airflow_provider_azureml.emulator.state.registry import Registry
+from airflow_provider_azureml.emulator.state.schedules import Schedules
 from airflow_provider_azureml.emulator.state.state_file import StateFile
 from airflow_provider_azureml.emulator.state.submission import (
     continue_on_failure,
@@ -115,6 +119,15 @@ class Backend:
             self._changed,
         )
         self.registry = Registry(lambda: self._state, self._lock, self.clock, self._changed, self.catalog)
+        self.schedules = Schedules(
+            lambda: self._state,
+            self._lock,
+            self.clock,
+            self._changed,
+            check=self._check_schedule,
+            submit=self._fire,
+            datastores=lambda: self.layout.datastores,
+        )
         self.step_timeout = step_timeout
         self._executor = Executor(self, self.catalog.copy_snapshot) if execute else None
 
@@ -191,10 +204,12 @@ class Backend:
             self._changed()
 
     def advance(self, seconds: float) -> float:
-        """Move the emulator's time ``seconds`` ahead (held or not); returns the new time."""
+        """Move the emulator's time ``seconds`` ahead (held or not), submitting the scheduled runs due by
+        then; returns the new time."""
         with self._lock:
             self._state.time = self._state.time.advance(seconds)
             self._changed()
+            self.schedules.catch_up()
             return self.clock()
 
     # -- pipelines and endpoints -----------------------------------------------------------------------
@@ -219,8 +234,14 @@ class Backend:
             return self._view(self._submit(pipeline, request, endpoint.id, version))
 
     def _submit(
-        self, pipeline: Pipeline, request: SubmitRequest, endpoint_id: str | None, version: str | None
+        self,
+        pipeline: Pipeline,
+        request: SubmitRequest,
+        endpoint_id: str | None,
+        version: str | None,
+        at: float | None = None,
     ) -> PipelineRun:
+        """A new run, submitted now or (a schedule's) at the instant ``at`` it was due."""
         if pipeline.status != "Active":
             raise BadRequest(
                 f"Published pipeline '{pipeline.id}' is {pipeline.status}; it cannot be submitted."
@@ -228,7 +249,7 @@ class Backend:
         resolved = resolve_parameters(
             pipeline, request.parameters, allow_unknown=self.allow_unknown_parameters
         )
-        now = self.clock()
+        now = self.clock() if at is None else at
         run_id = str(uuid.uuid4())
         submission = Submission(
             run_id=run_id,
@@ -241,6 +262,8 @@ class Backend:
             tags=request.tags,
             parent_run_id=request.parent_run_id,
             continue_on_step_failure=request.continue_on_step_failure,
+            data_paths=request.data_paths,
+            schedule_id=request.schedule_id,
             submitted_at=now,
         )
         parent = self._history_index.get(request.parent_run_id or "")
@@ -267,6 +290,51 @@ class Backend:
             )
             self._executor.submit(job)
         return run
+
+    # -- schedules -------------------------------------------------------------------------------------
+    def catch_up(self) -> None:
+        """Submit the scheduled runs due by the emulator's time (:meth:`.schedules.Schedules.catch_up`)."""
+        self.schedules.catch_up()
+
+    def _target(self, request: ScheduleRequest) -> tuple[Pipeline, str | None, str | None]:
+        """The pipeline a schedule runs now, with the endpoint id and version it is reached through."""
+        if request.pipeline_id:
+            return self.registry.get_pipeline(request.pipeline_id), None, None
+        endpoint, version, pipeline = self.registry.endpoint_version(request.endpoint_id or "", None)
+        return pipeline, endpoint.id, version
+
+    def _check_schedule(self, request: ScheduleRequest) -> None:
+        """A schedule must name a known pipeline or endpoint and only parameters its pipeline declares."""
+        if bool(request.pipeline_id) == bool(request.endpoint_id):
+            raise BadRequest("Give exactly one of PipelineId or PipelineEndpointId.", target="PipelineId")
+        try:
+            pipeline, _, _ = self._target(request)
+        except NotFound as error:
+            raise BadRequest(error.message, target=error.target) from None
+        resolve_parameters(
+            pipeline, request.submission.parameters, allow_unknown=self.allow_unknown_parameters
+        )
+
+    def _fire(self, schedule: Schedule, request: SubmitRequest, at: float) -> None:
+        """A schedule's run: to its pipeline, or to its endpoint's default version at the time."""
+        pipeline, endpoint_id, version = self._target(schedule)
+        self._submit(pipeline, request, endpoint_id, version, at)
+
+    def schedule_runs(self, schedule_id: str) -> list[RunView]:
+        """The runs a schedule submitted, oldest first."""
+        with self._lock:
+            self.schedules.get(schedule_id)
+            runs = [run for run in self._state.runs.values() if run.submission.schedule_id == schedule_id]
+            return [self._view(run) for run in sorted(runs, key=lambda run: run.submitted_at)]
+
+    def experiment_named(self, wanted: str) -> str:
+        """The name of the experiment whose id is ``wanted`` (a run of it must exist)."""
+        with self._lock:
+            names = {run.experiment_name for run in self._state.runs.values()}
+        for name in names:
+            if experiment_id(name) == wanted:
+                return name
+        raise NotFound(f"Experiment '{wanted}' was not found.", target="experimentId")
 
     def _executes(self, pipeline: Pipeline) -> bool:
         """Runs of a published pipeline execute in execute mode; seeded ones (no modules) are simulated."""
@@ -366,7 +434,9 @@ class Backend:
         return [view for view in views if matches(clauses, view.filter_fields())]
 
     def submissions(self) -> list[Submission]:
+        """Every submission, the scheduled runs due by now included."""
         with self._lock:
+            self.schedules.catch_up()
             return [run.submission for run in self._state.runs.values()]
 
     # -- artifacts -------------------------------------------------------------------------------------

@@ -93,8 +93,15 @@ class Endpoint(Record):
     created_at: float
 
 
+class DataPathRef(Record):
+    """A ``DataPath`` pipeline parameter's value: a path on a datastore."""
+
+    datastore_name: str
+    relative_path: str
+
+
 class Submission(Record):
-    """What a client sent, kept for assertions and the admin API."""
+    """What a client (or a schedule, ``schedule_id``) sent, kept for assertions and the admin API."""
 
     run_id: str
     pipeline_id: str
@@ -106,6 +113,8 @@ class Submission(Record):
     tags: dict[str, str]
     parent_run_id: str | None = None
     continue_on_step_failure: bool | None = None
+    data_paths: dict[str, DataPathRef] = {}
+    schedule_id: str | None = None
     submitted_at: float
 
 
@@ -119,6 +128,64 @@ class SubmitRequest(Record):
     properties: dict[str, str] = {}
     continue_on_step_failure: bool | None = None
     parent_run_id: str | None = None
+    data_paths: dict[str, DataPathRef] = {}
+    schedule_id: str | None = None
+
+
+Frequency = Literal["Minute", "Hour", "Day", "Week", "Month"]
+WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+class Recurrence(Record):
+    """When a recurrence schedule fires (the SDK's ``ScheduleRecurrence``); see :mod:`.schedules`."""
+
+    frequency: Frequency
+    interval: int
+    start_time: str | None = None  # naive ``YYYY-MM-DDThh:mm:ss`` in ``time_zone``, kept as sent
+    time_zone: str | None = None  # a Windows zone id; None is UTC
+    hours: tuple[int, ...] | None = None
+    minutes: tuple[int, ...] | None = None
+    week_days: tuple[WeekDay, ...] | None = None
+
+
+class DatastoreTrigger(Record):
+    """A datastore schedule: files appearing or changing directly under ``path_on_datastore``."""
+
+    datastore_name: str
+    polling_interval: int = 5  # minutes
+    data_path_parameter_name: str | None = None
+    path_on_datastore: str | None = None
+
+
+class ScheduleRequest(Record):
+    """A ``Schedules/Create`` or ``PUT Schedules/{id}`` body as the router hands it over."""
+
+    name: str | None = None
+    pipeline_id: str | None = None
+    endpoint_id: str | None = None
+    schedule_type: str  # as sent ("0"/"Recurrence" or "1"/"DataStore"), and echoed so
+    submission: SubmitRequest
+    recurrence: Recurrence | None = None
+    trigger: DatastoreTrigger | None = None
+    status: EntityStatus = "Active"
+
+    @property
+    def is_recurrence(self) -> bool:
+        return self.schedule_type in ("0", "Recurrence")
+
+
+class Schedule(ScheduleRequest):
+    """A schedule and where its firing stands (:mod:`.schedules` moves it on)."""
+
+    id: str
+    etag: int = 1
+    created_at: float
+    modified_at: float
+    #: The creation (or re-scheduling) second, as whole as a StartTime: a recurrence without one starts here.
+    anchor: float
+    fired_through: float | None = None  # recurrence: instants up to here are handled (None: none yet)
+    polled_at: float = 0.0  # datastore: the last poll
+    seen: dict[str, int] = {}  # datastore: files under the watched path -> modification time (ns)
 
 
 class PublishRequest(Record):
@@ -192,6 +259,7 @@ class State(Record):
 
     pipelines: dict[str, Pipeline] = {}
     endpoints: dict[str, Endpoint] = {}
+    schedules: dict[str, Schedule] = {}
     runs: dict[str, PipelineRun] = {}
     run_numbers: dict[str, int] = {}  # next run number by experiment
     default_durations: Durations = Field(default_factory=Durations)

@@ -122,6 +122,15 @@ def kept_as_sent(shape: type[BaseModel]) -> AfterValidator:
     return AfterValidator(check)
 
 
+class DataPathAssignment(AevaModel):
+    """A ``DataPath`` parameter's value in ``DataPathAssignments``."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False, extra="allow")
+
+    data_store_name: str = Field(min_length=1)
+    relative_path: str = ""
+
+
 class PipelineSubmissionInfo(AevaModel):
     """Body of ``PipelineSubmit`` and ``PipelineEndpointSubmit`` (``pipeline_submission_info.py``).
 
@@ -135,7 +144,7 @@ class PipelineSubmissionInfo(AevaModel):
     run_source: str | None = None
     run_type: str | None = None
     parameter_assignments: dict[str, Scalar] = {}
-    data_path_assignments: dict[str, Any] = {}
+    data_path_assignments: dict[str, DataPathAssignment] = {}
     data_set_definition_value_assignments: dict[str, Any] = {}
     continue_run_on_step_failure: bool | None = None
     enable_notification: bool | None = None
@@ -152,6 +161,54 @@ class PipelineSubmissionInfo(AevaModel):
 
     def parameters_text(self) -> dict[str, str]:
         return {name: scalar_text(value) for name, value in self.parameter_assignments.items()}
+
+
+class RecurrencePattern(AevaModel):
+    """``RecurrenceSchedule``: the hours x minutes of each day, and the week days of a weekly one."""
+
+    hours: list[int] | None = None
+    minutes: list[int] | None = None
+    week_days: list[str] | None = None
+
+
+class RecurrenceInfo(AevaModel):
+    """``Recurrence`` (``models/recurrence.py``): ``StartTime`` naive, ``TimeZone`` a Windows zone id."""
+
+    frequency: str
+    interval: int
+    start_time: str | None = None
+    time_zone: str | None = None
+    schedule: RecurrencePattern | None = None
+
+
+class DataStoreTriggerInfo(AevaModel):
+    """``DataStoreTriggerInfo``: the datastore folder a datastore schedule polls every few minutes."""
+
+    data_store_name: str | None = None
+    polling_interval: int = 5
+    data_path_parameter_name: str | None = None
+    path_on_data_store: str | None = None
+
+
+class ScheduleCreationInfo(AevaModel):
+    """Body of ``Schedules/Create`` (``models/schedule_creation_info.py``). ``ScheduleType`` is a string:
+    ``"0"``/``"Recurrence"`` or ``"1"``/``"DataStore"``."""
+
+    model_config = ConfigDict(alias_generator=to_pascal, populate_by_name=False)
+
+    name: str | None = None
+    pipeline_id: str | None = None
+    pipeline_endpoint_id: str | None = None
+    pipeline_submission_info: PipelineSubmissionInfo
+    recurrence: RecurrenceInfo | None = None
+    schedule_type: str | None = None
+    data_store_trigger_info: DataStoreTriggerInfo | None = None
+
+
+class ScheduleUpdateBody(ScheduleCreationInfo):
+    """Body of ``PUT Schedules/{id}``: the whole entity as read, with the SDK's edits (``EntityStatus``)."""
+
+    entity_status: Status = "Active"
 
 
 class QueryParams(CamelModel):
@@ -290,6 +347,24 @@ class PipelineEndpointEntity(AevaModel):
     entity_status: str
     properties: dict[str, Any] = {}
     tags: dict[str, Any] = Field(default={}, alias="tags")
+    etag: str
+    created_date: datetime
+    last_modified_date: datetime
+
+
+class PipelineScheduleEntity(AevaModel):
+    """``PipelineScheduleEntity``: the creation body echoed, with the service's id, status and etag."""
+
+    id: str
+    name: str | None
+    pipeline_id: str | None
+    pipeline_endpoint_id: str | None
+    provisioning_status: str = "Completed"
+    pipeline_submission_info: dict[str, Any]
+    recurrence: RecurrenceInfo | None
+    data_store_trigger_info: DataStoreTriggerInfo | None
+    schedule_type: str
+    entity_status: str
     etag: str
     created_date: datetime
     last_modified_date: datetime
@@ -476,6 +551,14 @@ class ErrorResponse(CamelModel):
 
     error: RootError
     correlation: dict[str, str] | None = None
+
+
+class ExperimentDto(CamelModel):
+    experiment_id: str
+    name: str
+    description: str | None = None
+    created_utc: datetime | None = None
+    tags: dict[str, str] = {}
 
 
 class RunDto(CamelModel):

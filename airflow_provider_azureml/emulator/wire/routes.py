@@ -86,12 +86,25 @@ GET_MODULE = Route("azure", "GET", AEVA + "/Modules/{module_id}")
 DATA_SOURCE_BY_HASH = Route("azure", "GET", AEVA + "/DataSources/Hash/{identifier_hash}")
 CREATE_DATA_SOURCE = Route("azure", "POST", AEVA + "/DataSources")
 GET_DATA_SOURCE = Route("azure", "GET", AEVA + "/DataSources/{data_source_id}")
+CREATE_SCHEDULE = Route("azure", "POST", AEVA + "/Schedules/Create")
+GET_SCHEDULE = Route("azure", "GET", AEVA + "/Schedules/{schedule_id}")
+UPDATE_SCHEDULE = Route("azure", "PUT", AEVA + "/Schedules/{schedule_id}")
+LIST_SCHEDULES = Route("azure", "GET", AEVA + "/Schedules")
+SCHEDULES_OF_PIPELINE = Route("azure", "GET", AEVA + "/Schedules/Pipeline/{pipeline_id}")
+SCHEDULES_OF_ENDPOINT = Route("azure", "GET", AEVA + "/Schedules/PipelineEndpoint/{endpoint_id}")
+RUNS_OF_SCHEDULE = Route("azure", "GET", AEVA + "/PipelineRuns/Schedule/{schedule_id}")
+LAST_RUN_OF_SCHEDULE = Route("azure", "GET", AEVA + "/PipelineRuns/Schedule/{schedule_id}/Last")
 
 # Run history, declared by azureml._restclient.operations.run_operations.RunOperations.
 GET_RUN = Route("azure", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}")
 GET_RUN_DETAILS = Route("azure", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}/details")
 GET_RUN_CHILDREN = Route("azure", "GET", HISTORY + "/experiments/{experiment_name}/runs/{run_id}/children")
 QUERY_RUNS = Route("azure", "POST", HISTORY + "/experiments/{experiment_name}/runs:query")
+# What ``Schedule.get_pipeline_runs()`` reads to build each ``PipelineRun``: the experiment
+# (azureml._restclient.operations.experiment_operations.ExperimentOperations.get) and the run by
+# experiment id (RunOperations.get_by_exp_id).
+GET_EXPERIMENT = Route("azure", "GET", HISTORY + "/experiments/{experiment_name}")
+GET_RUN_BY_EXPERIMENT_ID = Route("azure", "GET", HISTORY + "/experimentids/{experiment_id}/runs/{run_id}")
 
 # Artifacts: azureml._restclient.operations.artifact_operations.ArtifactOperations.
 LIST_ARTIFACTS = Route(
