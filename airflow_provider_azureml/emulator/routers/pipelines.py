@@ -11,6 +11,7 @@ from pydantic import TypeAdapter
 from airflow_provider_azureml.emulator.infrastructure.context import Context
 from airflow_provider_azureml.emulator.state.records import (
     PARAMETER_TYPE_CODES,
+    DataPathRef,
     Endpoint,
     Pipeline,
     SubmitRequest,
@@ -136,8 +137,8 @@ def task_status(view: RunView) -> TaskStatus:
     )
 
 
-async def _submit_request(ctx: Context, parent_run_id: str | None) -> SubmitRequest:
-    info = await ctx.body(SUBMISSION)
+def submit_request(info: PipelineSubmissionInfo, parent_run_id: str | None = None) -> SubmitRequest:
+    """What a submission body asks for; a schedule keeps the same body and submits it when it fires."""
     return SubmitRequest(
         experiment_name=info.experiment_name,
         description=info.description,
@@ -146,7 +147,15 @@ async def _submit_request(ctx: Context, parent_run_id: str | None) -> SubmitRequ
         properties=info.properties or {},
         continue_on_step_failure=info.continue_run_on_step_failure,
         parent_run_id=parent_run_id,
+        data_paths={
+            name: DataPathRef(datastore_name=path.data_store_name, relative_path=path.relative_path)
+            for name, path in info.data_path_assignments.items()
+        },
     )
+
+
+async def _submit_request(ctx: Context, parent_run_id: str | None) -> SubmitRequest:
+    return submit_request(await ctx.body(SUBMISSION), parent_run_id)
 
 
 @router.get(routes.DATA_TYPES.template)

@@ -9,9 +9,8 @@ from fastapi import APIRouter, Response
 from pydantic import TypeAdapter
 
 from airflow_provider_azureml.emulator.infrastructure.context import Context
-from airflow_provider_azureml.emulator.routers.pipelines import ActiveOnly, run_entity
+from airflow_provider_azureml.emulator.routers.pipelines import ActiveOnly, run_entity, submit_request
 from airflow_provider_azureml.emulator.state.records import (
-    DataPathRef,
     EntityStatus,
     Recurrence,
     Schedule,
@@ -26,7 +25,6 @@ from airflow_provider_azureml.emulator.wire.models import (
     DataStoreTriggerInfo,
     PipelineRunEntity,
     PipelineScheduleEntity,
-    PipelineSubmissionInfo,
     RecurrenceInfo,
     RecurrencePattern,
     ScheduleCreationInfo,
@@ -78,21 +76,6 @@ def _recurrence(info: RecurrenceInfo) -> Recurrence:
         hours=pattern.hours,
         minutes=pattern.minutes,
         week_days=pattern.week_days,
-    )
-
-
-def submit_request(info: PipelineSubmissionInfo) -> SubmitRequest:
-    return SubmitRequest(
-        experiment_name=info.experiment_name,
-        description=info.description,
-        parameters=info.parameters_text(),
-        tags=info.tags or {},
-        properties=info.properties or {},
-        continue_on_step_failure=info.continue_run_on_step_failure,
-        data_paths={
-            name: DataPathRef(datastore_name=path.data_store_name, relative_path=path.relative_path)
-            for name, path in info.data_path_assignments.items()
-        },
     )
 
 
