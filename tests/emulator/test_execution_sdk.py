@@ -25,6 +25,7 @@ from tests.emulator.execution_support import (
     write_scripts,
 )
 from tests.emulator.support import TRAINING_V1
+from tests.schedules.support import SUBMISSION, create_schedule
 
 sdk_home, no_external_network = publish_support.sdk_home, publish_support.no_external_network
 hook, workspace = publish_support.hook, publish_support.workspace
@@ -60,6 +61,24 @@ def _scored_rows(emulator: RunningEmulator, run_id: str) -> list[str]:
         .read_text()
         .splitlines()
     )
+
+
+def test_a_schedule_fires_an_executed_run_with_its_parameters(
+    workspace: Any, emulator_conn: RunningEmulator
+) -> None:
+    published = _training(workspace)
+    submission = {**SUBMISSION, "ParameterAssignments": {"avg_rate": "0.7"}}
+    schedule = create_schedule(emulator_conn.url, PipelineId=published.id, PipelineSubmissionInfo=submission)
+
+    # without a StartTime, a schedule fires once at creation (reading the submissions catches up)
+    [fired] = [s for s in emulator_conn.backend.submissions() if s.schedule_id == schedule["Id"]]
+
+    assert wait_terminal(emulator_conn, fired.run_id) == RunStatus.FINISHED
+    assert emulator_conn.backend.get_run(fired.run_id).executed
+    model = json.loads(
+        (output_folder(emulator_conn, fired.run_id, "train", "model") / "model.json").read_text()
+    )
+    assert model["avg_rate"] == 0.7
 
 
 def test_training_writes_model_json_with_the_submitted_avg_rate(
