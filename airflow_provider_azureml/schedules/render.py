@@ -34,8 +34,13 @@ class Name(str):
 
 def dag_id_for(schedule: PipelineSchedule) -> str:
     """``azureml_schedule_<name>_<first 8 of the id>``: readable, and unique when names are not."""
-    slug = re.sub(r"[^a-z0-9]+", "_", (schedule.name or "unnamed").lower()).strip("_") or "unnamed"
-    return f"azureml_schedule_{slug}_{schedule.id[:8].lower()}"
+    slug = _slug(schedule.name or "") or "unnamed"
+    return f"azureml_schedule_{slug}_{_slug(schedule.id[:8])}"
+
+
+def _slug(text: str) -> str:
+    """Letters, digits and ``_`` only: the name and id come from the service and become a file name."""
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
 def render_dag(schedule: PipelineSchedule, conn_id: str) -> str:

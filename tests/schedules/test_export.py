@@ -171,3 +171,12 @@ def _utc_text(epoch: float) -> str:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def test_a_hostile_name_or_id_cannot_leave_the_output_folder() -> None:
+    from airflow_provider_azureml.client.models import PipelineSchedule
+    from airflow_provider_azureml.schedules.render import dag_id_for
+
+    schedule = PipelineSchedule.model_validate({"Id": "../../x/y", "Name": "../../etc/cron.d/job"})
+
+    assert dag_id_for(schedule) == "azureml_schedule_etc_cron_d_job_x"  # the id's first 8: "../../x/"
